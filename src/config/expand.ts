@@ -1,0 +1,161 @@
+// The uWSGI expansion passes, in uWSGI's order: magic variables (%d, %n, …) when a file is read, then $(ENV),
+// then @(file), then %(placeholders) once every file is read. Unlike uWSGI, a name that cannot be resolved
+// is an error, not silently empty (%z) or left as literal text ($(NOPE), %(nope)).
+import { readFileSync, statSync } from 'node:fs';
+import { cpus, hostname, userInfo } from 'node:os';
+import { basename, dirname, extname, resolve, sep } from 'node:path';
+import { VERSION } from '../version.js';
+
+export class ExpandError extends Error {
+  constructor(
+    message: string,
+    readonly accepted?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** `%%` becomes this private-use character until the last pass, so that `%%(x)` stays the literal `%(x)`. */
+const LITERAL_PERCENT = '\uE000';
+
+export function restoreLiteralPercent(value: string): string {
+  return value.replaceAll(LITERAL_PERCENT, '%');
+}
+
+export interface FileInfo {
+  /** Absolute path of the file the value was read from. */
+  readonly path: string;
+  /** The name as it was given (`%o`). */
+  readonly given: string;
+  /** Section being read (`%x`). */
+  readonly section: string;
+}
+
+const START_CWD = process.cwd();
+const START_TIME = Date.now();
+
+function magicTable(file: FileInfo): Record<string, () => string> {
+  const dir = dirname(file.path);
+  const parts = dir.split(sep).filter(Boolean);
+  const table: Record<string, () => string> = {
+    p: () => file.path,
+    d: () => dir + (dir.endsWith(sep) ? '' : sep), // with the trailing slash, as uWSGI
+    s: () => basename(file.path),
+    n: () => basename(file.path, extname(file.path)),
+    e: () => extname(file.path).slice(1),
+    c: () => basename(dir),
+    x: () => file.section,
+    o: () => file.given,
+    i: () => String(statSync(file.path).ino),
+    k: () => String(cpus().length),
+    h: () => hostname(),
+    v: () => START_CWD,
+    t: () => String(Math.floor(START_TIME / 1000)),
+    T: () => String(START_TIME * 1000),
+    u: () => String(process.getuid?.() ?? ''),
+    U: () => userInfo().username,
+    g: () => String(process.getgid?.() ?? ''),
+    V: () => VERSION,
+    b: () => process.argv[1] ?? '',
+    '[': () => '\x1b',
+  };
+  for (let i = 0; i <= 9; i++) table[String(i)] = () => parts[i] ?? '';
+  return table;
+}
+
+const MAGIC_ACCEPTED = 'known: %p %d %s %n %e %c %x %o %i %k %h %v %t %T %u %U %g %G %V %b %0-%9, and %% for a literal %';
+
+export function expandMagic(value: string, file: FileInfo): string {
+  if (!value.includes('%')) return value;
+  const table = magicTable(file);
+  return value.replace(/%([\s\S]?)/g, (all, c: string) => {
+    if (c === '%') return LITERAL_PERCENT;
+    if (c === '(') return all; // a placeholder, for the last pass
+    if (c === 'G') return groupName();
+    const f = table[c];
+    if (!f) throw new ExpandError(c === '' ? 'a lone % at the end of the value' : `unknown magic variable %${c}`, MAGIC_ACCEPTED);
+    return f();
+  });
+}
+
+function groupName(): string {
+  const gid = process.getgid?.();
+  try {
+    const line = readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[2] === String(gid));
+    return line?.split(':')[0] ?? String(gid ?? '');
+  } catch {
+    return String(gid ?? '');
+  }
+}
+
+export function expandEnv(value: string, env: NodeJS.ProcessEnv): string {
+  return value.replace(/\$\(([^)]*)\)/g, (_, name: string) => {
+    const v = env[name];
+    if (v === undefined) throw new ExpandError(`$(${name}) is not set in the environment`, 'define it, or remove the reference');
+    return v;
+  });
+}
+
+/** `@(path)`: the contents of a file, relative to the directory of the INI file, one trailing newline removed. */
+export function expandFileRefs(value: string, baseDir: string): string {
+  return value.replace(/@\(([^)]*)\)/g, (_, p: string) => {
+    const full = resolve(baseDir, p);
+    try {
+      return readFileSync(full, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new ExpandError(`@(${p}) cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  });
+}
+
+export type PlaceholderLookup = (name: string) => string | undefined;
+
+/** `%(name)` and uWSGI's left-to-right math `%(name + 2 * x)`. */
+export function expandPlaceholders(value: string, lookup: PlaceholderLookup): string {
+  return value.replace(/%\(([^)]*)\)/g, (_, inner: string) => evaluate(inner.trim(), lookup));
+}
+
+export function placeholderNames(value: string): string[] {
+  const names: string[] = [];
+  for (const m of value.matchAll(/%\(([^)]*)\)/g)) {
+    for (const token of m[1].trim().split(/\s+/)) if (!OPERATORS.has(token) && !isNumber(token)) names.push(token);
+  }
+  return names;
+}
+
+const OPERATORS = new Set(['+', '-', '*', '/', '++', '--']);
+const isNumber = (s: string) => /^-?\d+(\.\d+)?$/.test(s);
+
+function evaluate(expr: string, lookup: PlaceholderLookup): string {
+  if (expr === '') throw new ExpandError('empty placeholder %()', '%(name) or %(name + 1)');
+  const tokens = expr.split(/\s+/);
+  const operand = (t: string): string => {
+    const v = lookup(t);
+    if (v !== undefined) return v;
+    if (isNumber(t) && tokens.length > 1) return t;
+    throw new ExpandError(`placeholder %(${t}) is not defined`, 'an option set before or after it, or set-ph = name=value');
+  };
+  let acc = operand(tokens[0]);
+  for (let i = 1; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t === '++' || t === '--') {
+      acc = String(num(acc, expr) + (t === '++' ? 1 : -1));
+    } else if (OPERATORS.has(t)) {
+      const rhs = tokens[++i];
+      if (rhs === undefined) throw new ExpandError(`"${expr}" ends with an operator`, 'spaces around + - * /');
+      const a = num(acc, expr);
+      const b = num(operand(rhs), expr);
+      acc = String(t === '+' ? a + b : t === '-' ? a - b : t === '*' ? a * b : Math.trunc(a / b));
+    } else {
+      acc += operand(t); // adjacent items without an operator are concatenated, as in uWSGI
+    }
+  }
+  return acc;
+}
+
+function num(v: string, expr: string): number {
+  if (!isNumber(v)) throw new ExpandError(`"${v}" in %(${expr}) is not a number`, 'numbers around + - * /');
+  return Number(v);
+}

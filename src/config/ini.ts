@@ -1,0 +1,156 @@
+// The uWSGI INI dialect (uwsgi-semantics.md §1, core/ini.c) → an ordered list of entries, each with its file,
+// line and section. The `ini` npm package cannot be used: it keeps only the last of repeated keys (uWSGI
+// files repeat `env =`), cuts values at `#` and `;` (URLs, colours) and loses the order across keys;
+// see docs/configuration.md.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { ConfigError } from './errors.js';
+import {
+  ExpandError,
+  expandEnv,
+  expandFileRefs,
+  expandMagic,
+  expandPlaceholders,
+  restoreLiteralPercent,
+  type FileInfo,
+  type PlaceholderLookup,
+} from './expand.js';
+import { normalizeKey } from './options.js';
+
+export interface IniEntry {
+  /** `FILE:LINE`, for messages. */
+  readonly where: string;
+  readonly file: FileInfo;
+  readonly key: string;
+  /** After magic variables, $(ENV) and @(file); %(placeholders) are resolved by the loader. */
+  readonly value: string;
+}
+
+export interface IniReader {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Entries in file order, includes spliced in where they stand. */
+  readonly entries: IniEntry[];
+  readonly errors: ConfigError[];
+  readonly warnings: string[];
+  /** Every file loaded, as `path:section`, in load order. */
+  readonly loaded: string[];
+  /** Placeholders known so far, for `ini = %(dir)/other.ini`. */
+  readonly placeholder: PlaceholderLookup;
+}
+
+/** The default sections: uWSGI's `[uwsgi]`, and `[tsws]` for files written for tsws. */
+export const DEFAULT_SECTIONS = ['uwsgi', 'tsws'];
+
+/** Path relative to the current directory when it is below it, for short messages. */
+export function displayPath(abs: string, cwd: string): string {
+  const rel = relative(cwd, abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+}
+
+/** `file.ini`, `file.ini:section`, or `:section` (another section of the current file). */
+export function splitIniSpec(spec: string): { path: string; section: string | null } {
+  const i = spec.lastIndexOf(':');
+  if (i >= 0 && !spec.slice(i + 1).includes('/')) {
+    return { path: spec.slice(0, i), section: spec.slice(i + 1) || null };
+  }
+  return { path: spec, section: null };
+}
+
+/**
+ * Read one INI file (or one section of it) into `r.entries`.
+ * @param where  where the file was named, for errors: `command line --ini` or the including FILE:LINE.
+ * @param from   the including file, whose directory relative includes resolve against (uWSGI uses the CWD).
+ */
+export function readIni(spec: string, r: IniReader, where: string, from?: FileInfo, stack: string[] = []): void {
+  const { path: given, section } = splitIniSpec(spec);
+  if (given === '' && !from) {
+    r.errors.push(new ConfigError(where, 'ini', `"${spec}" names a section but no file`, 'FILE, FILE:SECTION, or :SECTION inside a file'));
+    return;
+  }
+  const path = given === '' ? from!.path : resolve(from ? dirname(from.path) : r.cwd, given);
+  const wanted = section ? [section] : DEFAULT_SECTIONS;
+  const id = `${path}:${wanted.join('|')}`;
+  const show = displayPath(path, r.cwd);
+  if (stack.includes(id)) {
+    const chain = [...stack, id].map((s) => displayPath(s, r.cwd)).join(' -> ');
+    r.errors.push(new ConfigError(where, 'ini', `include cycle: ${chain}`));
+    return;
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(code ?? e);
+    r.errors.push(new ConfigError(where, 'ini', `cannot read ${show}: ${why}`, 'an existing INI file, relative to the including file'));
+    return;
+  }
+
+  const loadedAt = r.loaded.push(section ? `${path}:${section}` : path) - 1;
+  let current: string | null = null;
+  const seen: string[] = [];
+  let found = false;
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    // uWSGI trims space, tab and \r at both ends; a comment is a line whose first character is ; or #.
+    const line = lines[n].replace(/^[ \t\r]+|[ \t\r]+$/g, '');
+    if (line === '' || line[0] === ';' || line[0] === '#') continue;
+    const at = `${show}:${n + 1}`;
+    if (line[0] === '[') {
+      if (!line.endsWith(']')) {
+        r.errors.push(new ConfigError(at, null, `section header "${line}" has no closing ]`, '[section]'));
+        current = null;
+        continue;
+      }
+      current = line.slice(1, -1).trim();
+      seen.push(current);
+      if (wanted.includes(current)) found = true;
+      continue;
+    }
+    if (current === null) {
+      r.warnings.push(`${at}: "${line}" is outside any section and is ignored`);
+      continue;
+    }
+    if (!wanted.includes(current)) continue;
+
+    // key = value; both sides trimmed; a bare key means `key = ""`, which is true for booleans.
+    // No inline comments and no quote removal: uWSGI keeps both as part of the value.
+    const eq = line.indexOf('=');
+    const key = (eq < 0 ? line : line.slice(0, eq)).trim();
+    const raw = eq < 0 ? '' : line.slice(eq + 1).trim();
+    if (key === '') {
+      r.errors.push(new ConfigError(at, null, `"${line}" has no key before =`, 'key = value'));
+      continue;
+    }
+    const file: FileInfo = { path, given: given || from!.given, section: current };
+    let value: string;
+    try {
+      value = expandFileRefs(expandEnv(expandMagic(raw, file), r.env), dirname(path));
+    } catch (e) {
+      if (!(e instanceof ExpandError)) throw e;
+      r.errors.push(new ConfigError(at, key, e.message, e.accepted));
+      continue;
+    }
+    if (normalizeKey(key) === 'ini') {
+      // Included files are spliced in here, where the `ini =` line stands ("top-bottom, expand asap").
+      let includeSpec: string;
+      try {
+        includeSpec = restoreLiteralPercent(expandPlaceholders(value, r.placeholder));
+      } catch (e) {
+        if (!(e instanceof ExpandError)) throw e;
+        r.errors.push(new ConfigError(at, key, e.message, e.accepted));
+        continue;
+      }
+      readIni(includeSpec, r, at, file, [...stack, id]);
+      continue;
+    }
+    r.entries.push({ where: at, file, key, value });
+  }
+  if (!found) {
+    const has = seen.length ? `it has ${[...new Set(seen)].map((s) => `[${s}]`).join(', ')}` : 'it has no sections';
+    const want = wanted.map((s) => `[${s}]`).join(' or ');
+    r.errors.push(new ConfigError(where, 'ini', `no ${want} section in ${show}; ${has}`, 'FILE:SECTION to read another section'));
+    r.loaded.splice(loadedAt, 1);
+  }
+}

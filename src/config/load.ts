@@ -1,0 +1,213 @@
+// INI files + TSWS_* environment + command line → one validated, frozen Config, or every problem found.
+// Precedence, lowest first: registry defaults < INI files in order < TSWS_* variables < command-line flags.
+// Scalars: the last value wins. Lists (env, touch-reload, …) accumulate across all sources, in that order.
+import { IGNORED, UNSUPPORTED } from './compat.js';
+import { ConfigError, ConfigErrors, suggest } from './errors.js';
+import { ExpandError, expandPlaceholders, placeholderNames, restoreLiteralPercent } from './expand.js';
+import { readIni, type IniEntry, type IniReader } from './ini.js';
+import { allSpellings, lookupOption, normalizeKey, OPTION_NAMES, spec, type Config, type OptionName } from './options.js';
+import { parseBool, parseValue, ValueError } from './values.js';
+
+/** One `key = value` from any source. INI values get %(placeholder) expansion; env and argv are literal. */
+export interface Setting {
+  readonly where: string;
+  readonly key: string;
+  readonly value: string;
+  readonly expand: boolean;
+}
+
+export interface Sources {
+  /** INI files named on the command line, in order (FILE or FILE:SECTION). */
+  readonly iniSpecs: readonly string[];
+  /** Command-line `--key value` pairs, in order. */
+  readonly argv: readonly Setting[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+export interface Loaded {
+  readonly config: Config;
+  readonly warnings: readonly string[];
+  /** Where each option that differs from its default was last set. */
+  readonly setBy: ReadonlyMap<OptionName, string>;
+}
+
+export function envSettings(env: NodeJS.ProcessEnv, warnings: string[]): Setting[] {
+  const out: Setting[] = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.startsWith('TSWS_') || v === undefined) continue;
+    const key = k.slice(5).toLowerCase().replace(/_/g, '-');
+    if (!lookupOption(key)) {
+      const hint = suggest(key, allSpellings());
+      warnings.push(`environment ${k}: not a tsws option, ignored${hint ? ` (did you mean TSWS_${hint.toUpperCase().replace(/-/g, '_')}?)` : ''}`);
+      continue;
+    }
+    out.push({ where: `environment ${k}`, key, value: v, expand: false });
+  }
+  return out;
+}
+
+export function loadConfig(src: Sources): Loaded {
+  const errors: ConfigError[] = [];
+  const warnings: string[] = [];
+  const reader: IniReader = {
+    cwd: src.cwd,
+    env: src.env,
+    entries: [],
+    errors,
+    warnings,
+    loaded: [],
+    placeholder: (name) => definitions(reader.entries).get(name),
+  };
+  const envIni = src.env.TSWS_INI;
+  for (const spec of [...(envIni ? [envIni] : []), ...src.iniSpecs]) {
+    readIni(spec, reader, envIni === spec ? 'environment TSWS_INI' : 'command line --ini');
+  }
+  const settings: Setting[] = [
+    ...reader.entries.map((e: IniEntry) => ({ where: e.where, key: e.key, value: e.value, expand: true })),
+    ...envSettings(src.env, warnings).filter((s) => s.key !== 'ini'),
+    ...src.argv,
+  ];
+
+  // %(name) refers to an option, a set-ph, or a custom key; the last definition wins everywhere.
+  const defs = definitions(settings);
+  const cache = new Map<string, string>();
+  const resolving: string[] = [];
+  const lookup = (name: string): string | undefined => {
+    const cached = cache.get(name);
+    if (cached !== undefined) return cached;
+    const raw = defs.get(name) ?? defs.get(normalizeKey(name));
+    if (raw === undefined) return undefined;
+    if (resolving.includes(name)) throw new ExpandError(`placeholder cycle: ${[...resolving, name].join(' -> ')}`);
+    resolving.push(name);
+    try {
+      const v = expandPlaceholders(raw, lookup);
+      cache.set(name, v);
+      return v;
+    } finally {
+      resolving.pop();
+    }
+  };
+  const referenced = new Set(settings.flatMap((s) => (s.expand ? placeholderNames(s.value) : [])));
+  const strict = settings.reduce((on, s) => (lookupOption(s.key) === 'strict' ? safeBool(s.value, on) : on), false);
+
+  const values = new Map<OptionName, unknown>(OPTION_NAMES.map((n) => [n, spec(n).list ? [] : spec(n).default]));
+  const setBy = new Map<OptionName, string>();
+  const warnedKeys = new Set<string>();
+  for (const s of settings) {
+    const name = lookupOption(s.key);
+    if (!name) {
+      unknownKey(s, strict, referenced, errors, warnings, warnedKeys);
+      continue;
+    }
+    const opt = spec(name);
+    let raw = s.value;
+    try {
+      if (s.expand && !opt.rawPlaceholders) raw = expandPlaceholders(raw, lookup);
+    } catch (e) {
+      if (!(e instanceof ExpandError)) throw e;
+      errors.push(new ConfigError(s.where, s.key, e.message, e.accepted));
+      continue;
+    }
+    raw = restoreLiteralPercent(raw);
+    if (name === 'ini') continue; // already read, spliced where it stood
+    try {
+      const v = parseValue(opt, raw);
+      if (opt.keyValue && !/^[^=]+=/.test(raw)) throw new ValueError(`"${raw}" is not KEY=VALUE`, 'KEY=VALUE');
+      if (opt.list) (values.get(name) as unknown[]).push(v);
+      else values.set(name, v);
+      setBy.set(name, s.where);
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      errors.push(new ConfigError(s.where, s.key, e.message, e.accepted));
+    }
+  }
+  values.set('ini', reader.loaded);
+
+  crossCheck(values, setBy, errors, warnings);
+  if (errors.length) throw new ConfigErrors(errors, warnings);
+  const config = Object.freeze(Object.fromEntries(values)) as Config;
+  return { config, warnings, setBy };
+}
+
+/** Placeholder definitions from settings, last one winning: set-ph = name=value, and every key = value. */
+function definitions(settings: readonly { key: string; value: string }[]): Map<string, string> {
+  const defs = new Map<string, string>();
+  for (const s of settings) {
+    if (lookupOption(s.key) === 'set-ph') {
+      const eq = s.value.indexOf('=');
+      if (eq > 0) defs.set(s.value.slice(0, eq).trim(), s.value.slice(eq + 1).trim());
+      continue;
+    }
+    defs.set(s.key, s.value);
+    const name = lookupOption(s.key);
+    if (name) defs.set(name, s.value);
+  }
+  return defs;
+}
+
+function unknownKey(s: Setting, strict: boolean, referenced: Set<string>, errors: ConfigError[], warnings: string[], warned: Set<string>): void {
+  const norm = normalizeKey(s.key);
+  const ignored = IGNORED[norm];
+  if (ignored !== undefined) {
+    if (strict) errors.push(new ConfigError(s.where, s.key, `uWSGI option with no meaning in tsws: ${ignored}`, 'remove it, or turn off strict'));
+    else if (!warned.has(norm)) {
+      warned.add(norm);
+      warnings.push(`${s.where}: ${s.key}: ignored: ${ignored}`);
+    }
+    return;
+  }
+  const unsupported = UNSUPPORTED[norm];
+  if (unsupported !== undefined) {
+    errors.push(new ConfigError(s.where, s.key, 'not supported by tsws', unsupported));
+    return;
+  }
+  // uWSGI treats any unknown key as a placeholder; tsws accepts one only where the file really uses it as
+  // %(key), so a misspelt option is still caught. strict (as in uWSGI) wants set-ph for custom variables.
+  if (s.expand && referenced.has(s.key) && !strict) return;
+  const hint = suggest(norm, allSpellings());
+  const where = s.where.startsWith('command line') ? 'option' : 'key';
+  errors.push(
+    new ConfigError(
+      s.where,
+      s.key,
+      `unknown ${where}${hint ? ` (did you mean ${hint}?)` : ''}`,
+      referenced.has(s.key) ? 'with strict on, define custom placeholders with set-ph = name=value' : 'see tsws --help or docs/options.md',
+    ),
+  );
+}
+
+function safeBool(raw: string, fallback: boolean): boolean {
+  try {
+    return parseBool(raw);
+  } catch {
+    return fallback; // reported when the setting itself is parsed
+  }
+}
+
+function crossCheck(values: Map<OptionName, unknown>, setBy: Map<OptionName, string>, errors: ConfigError[], warnings: string[]): void {
+  const get = <K extends OptionName>(k: K) => values.get(k) as Config[K];
+  for (const [name, where] of setBy) {
+    const opt = spec(name);
+    const v = values.get(name);
+    const isDefault = opt.list ? (v as unknown[]).length === 0 : v === opt.default;
+    if (!opt.implemented && !isDefault) {
+      errors.push(new ConfigError(where, name, 'not implemented yet in this version of tsws', 'remove it; docs/options.md lists what works today'));
+    }
+  }
+  if (setBy.has('master') && !get('master')) {
+    warnings.push(`${setBy.get('master')}: master: tsws always runs a master; "false" is ignored`);
+  }
+  if (setBy.has('die-on-term') && !get('die-on-term')) {
+    warnings.push(`${setBy.get('die-on-term')}: die-on-term: SIGTERM always stops tsws gracefully; "false" is ignored (use SIGHUP to reload)`);
+  }
+  const maxLife = get('max-worker-lifetime');
+  const minLife = get('min-worker-lifetime');
+  if (maxLife > 0 && minLife >= maxLife) {
+    errors.push(
+      new ConfigError(setBy.get('min-worker-lifetime') ?? setBy.get('max-worker-lifetime')!, 'min-worker-lifetime', `${minLife}s is not below max-worker-lifetime ${maxLife}s`, 'min-worker-lifetime < max-worker-lifetime'),
+    );
+  }
+  if (get('max-requests-jitter') === null) values.set('max-requests-jitter', Math.floor(get('max-requests') / 10));
+}
+

@@ -1,0 +1,315 @@
+// THE option registry. Every tsws option is declared here exactly once; the INI reader, the command line,
+// TSWS_* environment variables, --help, --print-config and docs/options.md are all derived from it
+// (model: gunicorn's config.py Setting classes and uWSGI's option table in core/uwsgi.c).
+
+export type OptionType =
+  | 'bool' // true/false/yes/no/on/off/1/0; a bare key means true
+  | 'count' // a whole number >= min
+  | 'size' // bytes; a bare number is in `unit` (MiB, as uWSGI), or 512k / 400M / 1.5G
+  | 'duration' // seconds; a bare number is seconds, or 500ms / 30s / 2m / 1h
+  | 'string'
+  | 'path'
+  | 'address' // host:port, :port, [::1]:port or a unix socket path
+  | 'octal'; // file mode, e.g. 022
+
+export type Group = 'app' | 'processes' | 'router' | 'recycling' | 'logging' | 'control' | 'stats' | 'config';
+
+export const GROUP_TITLES: Record<Group, string> = {
+  app: 'Application',
+  processes: 'Processes',
+  router: 'HTTP router',
+  recycling: 'Recycling and limits',
+  logging: 'Logging',
+  control: 'Process control',
+  stats: 'Stats',
+  config: 'Configuration',
+};
+
+export interface OptionSpec {
+  readonly type: OptionType;
+  readonly group: Group;
+  /** One line: --help and the options table. */
+  readonly help: string;
+  /** Longer text for docs/options.md. */
+  readonly details?: string;
+  /** Other names accepted in INI files, TSWS_* variables and on the command line. */
+  readonly aliases?: readonly string[];
+  /** One-letter command line flag (uWSGI's where it has one). */
+  readonly short?: string;
+  /** Repeated keys accumulate, in order, instead of the last one winning. */
+  readonly list?: boolean;
+  readonly default: boolean | number | string | null | readonly string[];
+  /** Unit of a bare number for sizes (uWSGI: MiB for memory limits, bytes for buffer-size). */
+  readonly unit?: 'MiB' | 'bytes';
+  readonly min?: number;
+  /** Each value must be `KEY=VALUE` (env, set-ph). */
+  readonly keyValue?: boolean;
+  /** `%(...)` inside the value belongs to the option itself (log-format), not to the config expander. */
+  readonly rawPlaceholders?: boolean;
+  /** False while the behaviour does not exist: using the option is an error, never a silent no-op. */
+  readonly implemented: boolean;
+}
+
+const MiB = 1024 * 1024;
+
+export const OPTIONS = {
+  // ---- Application -------------------------------------------------------------------------------
+  module: {
+    type: 'string', group: 'app', default: null, implemented: true,
+    help: 'App module to load: path/to/app.js or path/to/app.js:export',
+    details:
+      'A path to an ES module or CommonJS file, relative to chdir (or the current directory), optionally ' +
+      'followed by `:name` to pick a named export instead of the default one. The export is either a Node ' +
+      'request listener `(req, res) => void` (plain handlers, Express, Koa `app.callback()`) or an object ' +
+      'with `fetch(request) => Response` (Hono and other web-standard handlers).',
+  },
+  chdir: {
+    type: 'path', group: 'app', default: null, implemented: true,
+    help: 'Change to this directory before loading the app',
+  },
+  env: {
+    type: 'string', group: 'app', list: true, keyValue: true, default: [], implemented: true,
+    help: 'Set an environment variable for the workers: KEY=VALUE (repeatable)',
+    details: 'Applied in order; a later `env` for the same key overrides an earlier one, as in uWSGI.',
+  },
+  'need-app': {
+    type: 'bool', group: 'app', default: true, implemented: true,
+    help: 'Exit at startup if the app cannot be loaded (on by default, unlike uWSGI 2.0)',
+    details:
+      'With need-app on, a worker that fails to load the app at startup makes tsws print the app\'s own ' +
+      'error and exit non-zero. Off: the master stays up, respawns with backoff and answers 503 meanwhile.',
+  },
+
+  // ---- Processes ---------------------------------------------------------------------------------
+  processes: {
+    type: 'count', group: 'processes', aliases: ['workers'], short: 'p', min: 1, default: 1, implemented: true,
+    help: 'Number of worker processes',
+  },
+  threads: {
+    type: 'count', group: 'processes', min: 1, default: 1, implemented: true,
+    help: 'Requests one worker serves at once (Node has one JS thread; this is concurrency, not threads)',
+    details:
+      'uWSGI runs `threads` OS threads per worker. A Node worker has one JavaScript thread and serves ' +
+      'requests concurrently on its event loop, so in tsws `threads` is the number of requests the router ' +
+      'sends to one worker at the same time. `threads = 1` means a worker never serves two requests at once.',
+  },
+  master: {
+    type: 'bool', group: 'processes', default: true, implemented: true,
+    help: 'Accepted for uWSGI compatibility: tsws always runs a master',
+  },
+  'worker-reload-mercy': {
+    type: 'duration', group: 'processes', default: 60, implemented: true,
+    help: 'Longest time a stopping worker may take to finish its requests before SIGKILL',
+  },
+  'master-interval': {
+    type: 'duration', group: 'processes', default: 1, min: 0.05, implemented: true,
+    help: 'How often the master checks limits, deadlines and touch files (seconds)',
+  },
+
+  // ---- HTTP router -------------------------------------------------------------------------------
+  http: {
+    type: 'address', group: 'router', aliases: ['http-socket'], default: null, implemented: true,
+    help: 'Address the router listens on: host:port, :port, 127.0.0.1:0 or a unix socket path',
+    details:
+      'Bound by the master at startup, so "address in use" is an immediate error, and kept across every ' +
+      'worker recycle and reload. `:8000` listens on all interfaces; port 0 picks a free port (the bound ' +
+      'address is logged). uWSGI\'s `http-socket` is accepted as an alias: in tsws the router always ' +
+      'speaks HTTP to the client.',
+  },
+  'chmod-socket': {
+    type: 'octal', group: 'router', default: null, implemented: true,
+    help: 'Mode of a unix-socket http address, e.g. 660',
+  },
+  listen: {
+    type: 'count', group: 'router', short: 'l', min: 1, default: 100, implemented: true,
+    help: 'Requests that may wait for a free worker; more get 503 (also the socket backlog)',
+  },
+  'http-timeout': {
+    type: 'duration', group: 'router', default: 60, implemented: true,
+    help: 'Longest wait for a free worker, and for a worker\'s answer, before 504',
+  },
+  'buffer-size': {
+    type: 'size', unit: 'bytes', group: 'router', short: 'b', min: 1024, default: 16384, implemented: true,
+    help: 'Largest request header block in bytes; larger requests get 431',
+    details:
+      'A bare number is bytes, as in uWSGI; suffixes k and M are accepted. uWSGI defaults to 4096 and drops ' +
+      'larger requests without an answer; tsws defaults to 16k (Node\'s own limit) and answers 431.',
+  },
+
+  // ---- Recycling and limits ----------------------------------------------------------------------
+  'reload-on-rss': {
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: false,
+    help: 'Recycle a worker (gracefully) whose process tree RSS exceeds this; bare number = MiB',
+  },
+  'reload-on-as': {
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: false,
+    help: 'Recycle a worker (gracefully) whose address space exceeds this; bare number = MiB',
+    details:
+      'Node reserves ~700 MB of address space at start and one WebAssembly memory reserves ~10 GB, so this ' +
+      'measure is almost meaningless for Node. Values a fresh worker already exceeds are refused.',
+  },
+  'evil-reload-on-rss': {
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: false,
+    help: 'Kill a worker at once when its process tree RSS exceeds this; bare number = MiB',
+  },
+  'evil-reload-on-as': {
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: false,
+    help: 'Kill a worker at once when its address space exceeds this; bare number = MiB',
+  },
+  'limit-as': {
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: false,
+    help: 'RLIMIT_AS of every worker process; bare number = MiB (breaks WebAssembly, see docs)',
+  },
+  'max-requests': {
+    type: 'count', group: 'recycling', short: 'R', default: 0, implemented: false,
+    help: 'Recycle a worker after this many requests (0 = never)',
+  },
+  'max-requests-delta': {
+    type: 'count', group: 'recycling', default: 0, implemented: false,
+    help: 'Worker N recycles after max-requests + (N-1) * delta requests',
+  },
+  'max-requests-jitter': {
+    type: 'count', group: 'recycling', default: null, implemented: false,
+    help: 'Add a random 0..jitter to each worker\'s max-requests (default: a tenth of max-requests)',
+  },
+  'max-worker-lifetime': {
+    type: 'duration', group: 'recycling', default: 0, implemented: false,
+    help: 'Recycle a worker this long after it started (0 = never)',
+  },
+  'max-worker-lifetime-delta': {
+    type: 'duration', group: 'recycling', default: 0, implemented: false,
+    help: 'Worker N recycles after max-worker-lifetime + (N-1) * delta',
+  },
+  'min-worker-lifetime': {
+    type: 'duration', group: 'recycling', default: 0, implemented: false,
+    help: 'No soft recycle before a worker is this old (uWSGI: 10 s; tsws: 0, see docs)',
+  },
+  harakiri: {
+    type: 'duration', group: 'recycling', short: 't', default: 0, implemented: false,
+    help: 'Answer 504 to a request running longer than this and recycle its worker (0 = off)',
+  },
+  'harakiri-verbose': {
+    type: 'bool', group: 'recycling', default: false, implemented: false,
+    help: 'Log the stuck request\'s method, URL and the worker\'s kernel state on harakiri',
+  },
+
+  // ---- Logging -----------------------------------------------------------------------------------
+  logto: {
+    type: 'path', group: 'logging', default: null, implemented: true,
+    help: 'Append the log to this file instead of stderr',
+  },
+  'disable-logging': {
+    type: 'bool', group: 'logging', default: false, implemented: true,
+    help: 'Do not log one line per request (lifecycle lines are still logged)',
+  },
+  'log-format': {
+    type: 'string', group: 'logging', default: null, rawPlaceholders: true, implemented: true,
+    help: 'Request line format with uWSGI variables: %(addr) %(method) %(uri) %(status) %(size) %(msecs) …',
+  },
+
+  // ---- Process control ---------------------------------------------------------------------------
+  daemonize: {
+    type: 'path', group: 'control', default: null, implemented: false,
+    help: 'Run in the background, logging to this file; returns once the master is ready',
+  },
+  pidfile: {
+    type: 'path', group: 'control', default: null, implemented: true,
+    help: 'Write the master\'s pid here (removed on exit)',
+  },
+  vacuum: {
+    type: 'bool', group: 'control', default: false, implemented: true,
+    help: 'Remove the unix sockets and fifos tsws created when it exits',
+  },
+  'die-on-term': {
+    type: 'bool', group: 'control', default: true, implemented: true,
+    help: 'Accepted for uWSGI compatibility: SIGTERM always stops tsws gracefully',
+  },
+  'touch-reload': {
+    type: 'path', group: 'control', list: true, default: [], implemented: false,
+    help: 'Gracefully reload all workers when this file\'s mtime changes (repeatable)',
+  },
+  'touch-chain-reload': {
+    type: 'path', group: 'control', list: true, default: [], implemented: false,
+    help: 'Chain-reload workers one by one when this file\'s mtime changes (repeatable)',
+  },
+  'master-fifo': {
+    type: 'path', group: 'control', list: true, default: [], implemented: false,
+    help: 'Create a fifo that takes uWSGI\'s one-byte master commands (r w c q Q s + - l)',
+  },
+  uid: {
+    type: 'string', group: 'control', default: null, implemented: false,
+    help: 'Switch to this user (name or number) after binding sockets',
+  },
+  gid: {
+    type: 'string', group: 'control', default: null, implemented: false,
+    help: 'Switch to this group (name or number) after binding sockets',
+  },
+  umask: {
+    type: 'octal', group: 'control', default: null, implemented: false,
+    help: 'Set the process umask, e.g. 022',
+  },
+
+  // ---- Stats -------------------------------------------------------------------------------------
+  stats: {
+    type: 'address', group: 'stats', default: null, implemented: false,
+    help: 'Serve uWSGI-shaped JSON stats on this address (host:port or unix path)',
+  },
+  'stats-http': {
+    type: 'bool', group: 'stats', default: false, implemented: false,
+    help: 'Serve stats over HTTP: JSON at /, Prometheus text at /metrics',
+  },
+
+  // ---- Configuration -----------------------------------------------------------------------------
+  ini: {
+    type: 'string', group: 'config', list: true, default: [], implemented: true,
+    help: 'Load an INI file (FILE or FILE:SECTION); inside a file, includes it in place',
+  },
+  'set-ph': {
+    type: 'string', group: 'config', aliases: ['set-placeholder'], list: true, keyValue: true, default: [], implemented: true,
+    help: 'Define a %(name) placeholder: name=value',
+  },
+  strict: {
+    type: 'bool', group: 'config', default: false, implemented: true,
+    help: 'Also reject custom keys used as placeholders and ignored uWSGI keys',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+type ValueOf<S extends OptionSpec> = S extends { list: true }
+  ? readonly string[]
+  : S['type'] extends 'bool'
+    ? boolean
+    : S['type'] extends 'count' | 'size' | 'duration'
+      ? S['default'] extends null ? number | null : number
+      : string | null;
+
+/** The resolved configuration: one typed value per option, keyed by its uWSGI name. */
+export type Config = { readonly [K in OptionName]: ValueOf<(typeof OPTIONS)[K]> };
+
+export const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
+
+export function spec(name: OptionName): OptionSpec {
+  return OPTIONS[name];
+}
+
+/** Every accepted spelling (name and aliases) → canonical name. Underscores are folded to dashes first. */
+const BY_NAME = new Map<string, OptionName>();
+for (const name of OPTION_NAMES) {
+  BY_NAME.set(name, name);
+  for (const alias of spec(name).aliases ?? []) BY_NAME.set(alias, name);
+}
+
+export function normalizeKey(key: string): string {
+  return key.replace(/_/g, '-');
+}
+
+export function lookupOption(key: string): OptionName | undefined {
+  return BY_NAME.get(normalizeKey(key));
+}
+
+export function allSpellings(): string[] {
+  return [...BY_NAME.keys()];
+}
+
+export { MiB };

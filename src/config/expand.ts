@@ -73,7 +73,10 @@ export function expandMagic(value: string, file: FileInfo): string {
     if (c === '(') return all; // a placeholder, for the last pass
     if (c === 'G') return groupName();
     const f = table[c];
-    if (!f) throw new ExpandError(c === '' ? 'a lone % at the end of the value' : `unknown magic variable %${c}`, MAGIC_ACCEPTED);
+    if (!f) {
+      const what = c === '' ? 'a lone % at the end of the value' : /\s/.test(c) ? 'a lone % before a space' : `unknown magic variable %${c}`;
+      throw new ExpandError(what, MAGIC_ACCEPTED);
+    }
     return f();
   });
 }

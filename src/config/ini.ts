@@ -29,7 +29,7 @@ export interface IniEntry {
 export interface IniReader {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
-  /** Entries in file order, includes spliced in where they stand. */
+  /** Entries in file order, includes spliced in where they stand (after their own `ini =` entry). */
   readonly entries: IniEntry[];
   readonly errors: ConfigError[];
   readonly warnings: string[];
@@ -41,6 +41,9 @@ export interface IniReader {
 
 /** The default sections: uWSGI's `[uwsgi]`, and `[tsws]` for files written for tsws. */
 export const DEFAULT_SECTIONS = ['uwsgi', 'tsws'];
+
+/** The `:uwsgi|tsws` ending of a default-sections include id, left out of messages. */
+const DEFAULT_ID = new RegExp(`:${DEFAULT_SECTIONS.join('\\|')}$`);
 
 /** Path relative to the current directory when it is below it, for short messages. */
 export function displayPath(abs: string, cwd: string): string {
@@ -73,7 +76,8 @@ export function readIni(spec: string, r: IniReader, where: string, from?: FileIn
   const id = `${path}:${wanted.join('|')}`;
   const show = displayPath(path, r.cwd);
   if (stack.includes(id)) {
-    const chain = [...stack, id].map((s) => displayPath(s, r.cwd)).join(' -> ');
+    // Show `file.ini` for the default sections and `file.ini:section` for a named one.
+    const chain = [...stack, id].map((s) => displayPath(s.replace(DEFAULT_ID, ''), r.cwd)).join(' -> ');
     r.errors.push(new ConfigError(where, 'ini', `include cycle: ${chain}`));
     return;
   }
@@ -91,7 +95,8 @@ export function readIni(spec: string, r: IniReader, where: string, from?: FileIn
   let current: string | null = null;
   const seen: string[] = [];
   let found = false;
-  const lines = text.split('\n');
+  // A UTF-8 byte order mark (Windows editors) would otherwise hide the first [section] header.
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
   for (let n = 0; n < lines.length; n++) {
     // uWSGI trims space, tab and \r at both ends; a comment is a line whose first character is ; or #.
     const line = lines[n].replace(/^[ \t\r]+|[ \t\r]+$/g, '');
@@ -134,6 +139,9 @@ export function readIni(spec: string, r: IniReader, where: string, from?: FileIn
     }
     if (normalizeKey(key) === 'ini') {
       // Included files are spliced in here, where the `ini =` line stands ("top-bottom, expand asap").
+      // The include line itself is kept too (the loader skips it), so that a custom key used only here,
+      // `ini = %(confdir)/common.ini`, counts as used as a placeholder.
+      r.entries.push({ where: at, file, key, value });
       let includeSpec: string;
       try {
         includeSpec = restoreLiteralPercent(expandPlaceholders(value, r.placeholder));

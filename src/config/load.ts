@@ -3,7 +3,7 @@
 // Scalars: the last value wins. Lists (env, touch-reload, …) accumulate across all sources, in that order.
 import { IGNORED, UNSUPPORTED } from './compat.js';
 import { ConfigError, ConfigErrors, suggest } from './errors.js';
-import { ExpandError, expandPlaceholders, placeholderNames, restoreLiteralPercent } from './expand.js';
+import { ExpandError, expandPlaceholders, placeholderNames, restoreLiteralPercent, type PlaceholderLookup } from './expand.js';
 import { readIni, type IniEntry, type IniReader } from './ini.js';
 import { allSpellings, lookupOption, normalizeKey, OPTION_NAMES, spec, type Config, type OptionName } from './options.js';
 import { parseBool, parseValue, ValueError } from './values.js';
@@ -57,7 +57,8 @@ export function loadConfig(src: Sources): Loaded {
     errors,
     warnings,
     loaded: [],
-    placeholder: (name) => definitions(reader.entries).get(name),
+    // For `ini = %(dir)/other.ini`: the definitions read so far, resolved the same way as everywhere else.
+    placeholder: (name) => resolver(definitions(reader.entries))(name),
   };
   const envIni = src.env.TSWS_INI;
   for (const spec of [...(envIni ? [envIni] : []), ...src.iniSpecs]) {
@@ -70,24 +71,7 @@ export function loadConfig(src: Sources): Loaded {
   ];
 
   // %(name) refers to an option, a set-ph, or a custom key; the last definition wins everywhere.
-  const defs = definitions(settings);
-  const cache = new Map<string, string>();
-  const resolving: string[] = [];
-  const lookup = (name: string): string | undefined => {
-    const cached = cache.get(name);
-    if (cached !== undefined) return cached;
-    const raw = defs.get(name) ?? defs.get(normalizeKey(name));
-    if (raw === undefined) return undefined;
-    if (resolving.includes(name)) throw new ExpandError(`placeholder cycle: ${[...resolving, name].join(' -> ')}`);
-    resolving.push(name);
-    try {
-      const v = expandPlaceholders(raw, lookup);
-      cache.set(name, v);
-      return v;
-    } finally {
-      resolving.pop();
-    }
-  };
+  const lookup = resolver(definitions(settings));
   const referenced = new Set(settings.flatMap((s) => (s.expand ? placeholderNames(s.value) : [])));
   const strict = settings.reduce((on, s) => (lookupOption(s.key) === 'strict' ? safeBool(s.value, on) : on), false);
 
@@ -100,6 +84,7 @@ export function loadConfig(src: Sources): Loaded {
       unknownKey(s, strict, referenced, errors, warnings, warnedKeys);
       continue;
     }
+    if (name === 'ini') continue; // already read, spliced where it stood (the entry is kept for `referenced`)
     const opt = spec(name);
     let raw = s.value;
     try {
@@ -110,7 +95,9 @@ export function loadConfig(src: Sources): Loaded {
       continue;
     }
     raw = restoreLiteralPercent(raw);
-    if (name === 'ini') continue; // already read, spliced where it stood
+    if ((opt.type === 'string' || opt.type === 'path') && /\s[;#]/.test(raw) && !opt.rawPlaceholders) {
+      warnings.push(`${s.where}: ${s.key}: "${raw}" looks like it ends in a comment; uWSGI INI has no inline comments, so it is part of the value`);
+    }
     try {
       const v = parseValue(opt, raw);
       if (opt.keyValue && !/^[^=]+=/.test(raw)) throw new ValueError(`"${raw}" is not KEY=VALUE`, 'KEY=VALUE');
@@ -130,6 +117,28 @@ export function loadConfig(src: Sources): Loaded {
   return { config, warnings, setBy };
 }
 
+/** `%(name)` → its value, placeholders inside it resolved too; a name that refers back to itself is an error. */
+function resolver(defs: ReadonlyMap<string, string>): PlaceholderLookup {
+  const cache = new Map<string, string>();
+  const resolving: string[] = [];
+  const lookup = (name: string): string | undefined => {
+    const cached = cache.get(name);
+    if (cached !== undefined) return cached;
+    const raw = defs.get(name) ?? defs.get(normalizeKey(name));
+    if (raw === undefined) return undefined;
+    if (resolving.includes(name)) throw new ExpandError(`placeholder cycle: ${[...resolving, name].join(' -> ')}`);
+    resolving.push(name);
+    try {
+      const v = expandPlaceholders(raw, lookup);
+      cache.set(name, v);
+      return v;
+    } finally {
+      resolving.pop();
+    }
+  };
+  return lookup;
+}
+
 /** Placeholder definitions from settings, last one winning: set-ph = name=value, and every key = value. */
 function definitions(settings: readonly { key: string; value: string }[]): Map<string, string> {
   const defs = new Map<string, string>();
@@ -140,8 +149,9 @@ function definitions(settings: readonly { key: string; value: string }[]): Map<s
       continue;
     }
     defs.set(s.key, s.value);
+    // An option is one placeholder under every spelling: `workers = 4` sets %(processes) too.
     const name = lookupOption(s.key);
-    if (name) defs.set(name, s.value);
+    if (name) for (const n of [name, ...(spec(name).aliases ?? [])]) defs.set(n, s.value);
   }
   return defs;
 }
@@ -195,11 +205,14 @@ function crossCheck(values: Map<OptionName, unknown>, setBy: Map<OptionName, str
       errors.push(new ConfigError(where, name, 'not implemented yet in this version of tsws', 'remove it; docs/options.md lists what works today'));
     }
   }
+  // Printed config shows what tsws will do, so an ignored "false" is reported and then put back.
   if (setBy.has('master') && !get('master')) {
     warnings.push(`${setBy.get('master')}: master: tsws always runs a master; "false" is ignored`);
+    values.set('master', true);
   }
   if (setBy.has('die-on-term') && !get('die-on-term')) {
     warnings.push(`${setBy.get('die-on-term')}: die-on-term: SIGTERM always stops tsws gracefully; "false" is ignored (use SIGHUP to reload)`);
+    values.set('die-on-term', true);
   }
   const maxLife = get('max-worker-lifetime');
   const minLife = get('min-worker-lifetime');

@@ -122,7 +122,12 @@ export const OPTIONS = {
   },
   listen: {
     type: 'count', group: 'router', short: 'l', min: 1, default: 100, implemented: true,
-    help: 'Requests that may wait for a free worker; more get 503 (also the socket backlog)',
+    help: 'Requests that may wait for a free worker; more get 503 at once',
+    details:
+      'In uWSGI, `listen` is the kernel backlog of the shared socket, and a full backlog silently delays or ' +
+      'drops connections. In tsws the router accepts every connection itself and `listen` bounds its queue ' +
+      'of requests waiting for a worker slot; a request beyond it gets `503` with `Retry-After`. The kernel ' +
+      'backlog is kept large (at least 1024) so that bursts reach the router instead of waiting for SYN retries.',
   },
   'http-timeout': {
     type: 'duration', group: 'router', default: 60, implemented: true,
@@ -134,6 +139,15 @@ export const OPTIONS = {
     details:
       'A bare number is bytes, as in uWSGI; suffixes k and M are accepted. uWSGI defaults to 4096 and drops ' +
       'larger requests without an answer; tsws defaults to 16k (Node\'s own limit) and answers 431.',
+  },
+
+  'forwarded-allow-ips': {
+    type: 'string', group: 'router', list: true, default: [], implemented: true,
+    help: 'Peers whose X-Forwarded-* headers are kept (e.g. 127.0.0.1 for nginx on this host; * for all)',
+    details:
+      'From any other peer, X-Forwarded-For, -Proto and -Host are replaced by the router\'s own values, so ' +
+      'the app can trust them. Comma-separated or repeated; `unix` names clients on a unix-socket http address. ' +
+      'Same rule as gunicorn\'s forwarded_allow_ips.',
   },
 
   // ---- Recycling and limits ----------------------------------------------------------------------

@@ -57,7 +57,9 @@ export function parseDuration(raw: string): number {
       'seconds as a bare number, or a number with ms, s, m, h (e.g. 500ms, 30s, 2m)',
     );
   }
-  return Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()];
+  const unit = (m[2] ?? 's').toLowerCase();
+  // Divide for ms: 700 * 0.001 is 0.7000000000000001, 700 / 1000 is 0.7.
+  return unit === 'ms' ? Number(m[1]) / 1000 : Number(m[1]) * DURATION_UNITS[unit];
 }
 
 export type Address = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -100,7 +102,7 @@ export function parseValue(s: OptionSpec, raw: string): boolean | number | strin
       return parseCount(raw, s.min ?? 0);
     case 'size': {
       const n = parseSize(raw, s.unit);
-      if (s.min !== undefined && n !== 0 && n < s.min) {
+      if (s.min !== undefined && n < s.min) {
         throw new ValueError(`${raw} is below the minimum`, `at least ${s.min} bytes`);
       }
       return n;

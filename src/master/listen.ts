@@ -1,0 +1,56 @@
+// Bind the router's address in the master, at startup: "address in use" is an immediate, clear error, and
+// the socket then outlives every worker recycle and reload.
+import { chmodSync, rmSync, statSync } from 'node:fs';
+import { connect, type AddressInfo, type Server } from 'node:net';
+import { parseAddress } from '../config/values.js';
+
+export class BindError extends Error {}
+
+/** Is something accepting connections on this unix socket path? */
+function unixSocketAlive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Listen on `address`; resolves to the bound address as a URL-ish string for the log. */
+export async function bind(server: Server, address: string, backlog: number, chmod: string | null): Promise<string> {
+  const a = parseAddress(address);
+  if (a.kind === 'unix') {
+    let isSocket = false;
+    try {
+      isSocket = statSync(a.path).isSocket();
+    } catch {
+      // does not exist: fine
+    }
+    if (isSocket) {
+      if (await unixSocketAlive(a.path)) throw new BindError(`http: ${a.path} is in use by another process`);
+      rmSync(a.path); // stale socket of a process that died
+    }
+  }
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
+      reject(new BindError(`http: cannot listen on ${address}: ${why}`));
+    };
+    server.once('error', onError);
+    const done = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    if (a.kind === 'unix') server.listen({ path: a.path, backlog }, done);
+    else server.listen({ host: a.host || undefined, port: a.port, backlog }, done);
+  });
+  if (a.kind === 'unix') {
+    if (chmod) chmodSync(a.path, parseInt(chmod, 8));
+    return `unix:${a.path}`;
+  }
+  const info = server.address() as AddressInfo;
+  const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+  return `http://${host}:${info.port}`;
+}

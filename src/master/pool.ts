@@ -1,0 +1,301 @@
+// Worker slots and their state machine:
+//   spawning ──ready──▶ serving ──recycle/reload/stop──▶ draining ──in-flight = 0──▶ stopping ──exit──▶ gone
+// A slot (worker id 1..processes) always has one current worker; a recycled worker keeps draining beside its
+// replacement until its last request ends. Crashes respawn with exponential backoff.
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import * as log from '../log.js';
+import type { Router } from '../router/router.js';
+import { createUpstream, type Upstream } from '../router/upstream.js';
+import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from '../worker/protocol.js';
+
+export type WorkerState = 'spawning' | 'serving' | 'draining' | 'stopping' | 'gone';
+
+const WORKER_ENTRY = new URL('../worker/worker.js', import.meta.url).pathname;
+
+/** Consecutive failures before backoff starts, and its first and longest delays. */
+const BACKOFF_BASE_MS = 250;
+const BACKOFF_MAX_MS = 30_000;
+/** A worker that served this long resets its slot's failure count. */
+const STABLE_AFTER_MS = 10_000;
+
+export interface PoolOptions {
+  readonly processes: number;
+  readonly module: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly runtimeDir: string;
+  readonly maxHeaderSize: number;
+  readonly mercyMs: number;
+  readonly needApp: boolean;
+}
+
+export class Worker {
+  state: WorkerState = 'spawning';
+  upstream: Upstream | null = null;
+  readonly spawnedAt = Date.now();
+  readyAt = 0;
+  /** Why it is draining or stopping, for the log and stats. */
+  reason = '';
+  mercy: NodeJS.Timeout | null = null;
+  constructor(
+    readonly id: number,
+    readonly generation: number,
+    readonly child: ChildProcess,
+    readonly socketPath: string,
+  ) {}
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+  get label(): string {
+    return `worker ${this.id} (pid ${this.pid})`;
+  }
+}
+
+/** Call `then` once the child's stdout and stderr have ended (at most 1 s: a grandchild may hold them). */
+function afterOutput(child: ChildProcess, then: () => void): void {
+  let pending = 2;
+  const finish = () => {
+    clearTimeout(t);
+    if (pending !== -1) then();
+    pending = -1;
+  };
+  const t = setTimeout(finish, 1000);
+  for (const s of [child.stdout!, child.stderr!]) {
+    let ended = false;
+    const one = () => {
+      if (ended) return;
+      ended = true;
+      if (--pending === 0) finish();
+    };
+    if (s.readableEnded || s.destroyed) one();
+    else s.once('end', one).once('close', one);
+  }
+}
+
+/** Raised by start() when the app cannot load and need-app is on. */
+export class AppLoadError extends Error {}
+
+export class Pool {
+  /** Current worker of each slot. */
+  private readonly slots = new Map<number, Worker>();
+  /** Every live worker: current ones and draining ones. */
+  readonly all = new Set<Worker>();
+  private readonly failures = new Map<number, number>();
+  private readonly respawnTimers = new Map<number, NodeJS.Timeout>();
+  private generation = 0;
+  private stopping = false;
+  private starting: { resolve(): void; reject(e: Error): void } | null = null;
+  private exitWaiters: (() => void)[] = [];
+  /** Called for every worker exit (stats: respawn counts, reasons). */
+  exited: (w: Worker) => void = () => {};
+  private readonly byUpstream = new Map<Upstream, Worker>();
+
+  constructor(
+    private readonly opts: PoolOptions,
+    private readonly router: Router,
+  ) {}
+
+  /** Spawn every worker; resolves when all are ready, rejects with the app's error (need-app). */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.starting = { resolve, reject };
+      for (let id = 1; id <= this.opts.processes; id++) this.slots.set(id, this.spawn(id));
+    });
+  }
+
+  workers(): Worker[] {
+    return [...this.all].sort((a, b) => a.id - b.id || a.generation - b.generation);
+  }
+
+  private spawn(id: number): Worker {
+    const generation = ++this.generation;
+    const socketPath = join(this.opts.runtimeDir, `w${id}.${generation}.sock`);
+    const boot: WorkerBoot = {
+      id,
+      generation,
+      socketPath,
+      module: this.opts.module,
+      // Room for the X-Forwarded-* headers the router adds to a request it accepted at buffer-size.
+      maxHeaderSize: this.opts.maxHeaderSize + 4096,
+      title: `tsws worker ${id}`,
+    };
+    log.flushNow();
+    const child = fork(WORKER_ENTRY, [JSON.stringify(boot)], {
+      env: this.opts.env,
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    const w = new Worker(id, generation, child, socketPath);
+    this.all.add(w);
+    // The app's own output goes to the same log as the master's, and follows it across log reopens.
+    child.stdout!.on('data', (b: Buffer) => log.raw(b));
+    child.stderr!.on('data', (b: Buffer) => log.raw(b));
+    child.on('message', (m: ToMaster) => this.onMessage(w, m));
+    child.on('exit', (code, signal) => {
+      // A worker that failed to load has just printed its error: let that output reach the log first.
+      if (code === EXIT_LOAD_ERROR) afterOutput(child, () => this.onExit(w, code, signal));
+      else this.onExit(w, code, signal);
+    });
+    child.on('error', (e) => log.warn(`${w.label}: ${e.message}`));
+    log.info(`${w.label} spawned`);
+    return w;
+  }
+
+  private onMessage(w: Worker, m: ToMaster): void {
+    switch (m.type) {
+      case 'ready':
+        if (w.state !== 'spawning') return;
+        w.state = 'serving';
+        w.readyAt = Date.now();
+        w.upstream = createUpstream(w.id, w.pid, w.socketPath);
+        this.byUpstream.set(w.upstream, w);
+        log.info(`${w.label} ready in ${w.readyAt - w.spawnedAt} ms`);
+        if (this.stopping || this.slots.get(w.id) !== w) {
+          this.retire(w, 'no longer needed');
+          return;
+        }
+        this.router.add(w.upstream);
+        this.checkStarted();
+        break;
+      case 'exception':
+        log.warn(`${w.label}: uncaught exception in the app:\n${m.error}`);
+        this.recycle(w, 'uncaught exception in the app');
+        break;
+      case 'pong':
+        break;
+    }
+  }
+
+  private checkStarted(): void {
+    if (!this.starting) return;
+    for (const w of this.slots.values()) if (w.state !== 'serving') return;
+    this.starting.resolve();
+    this.starting = null;
+  }
+
+  /** Drain `w` and put a fresh worker in its slot at once. */
+  recycle(w: Worker, reason: string): void {
+    if (w.state !== 'serving' && w.state !== 'spawning') return;
+    if (!this.stopping && this.slots.get(w.id) === w) this.slots.set(w.id, this.spawn(w.id));
+    this.retire(w, reason);
+  }
+
+  /** Take `w` out of service: no new requests; it stops once its last request ends, or is killed at mercy. */
+  retire(w: Worker, reason: string): void {
+    if (w.state === 'draining' || w.state === 'stopping' || w.state === 'gone') return;
+    w.reason = reason;
+    w.mercy = setTimeout(() => this.kill(w, `did not stop within worker-reload-mercy ${this.opts.mercyMs / 1000}s`), this.opts.mercyMs);
+    if (w.state === 'spawning' || !w.upstream) {
+      // Nothing was ever routed to it.
+      w.state = 'stopping';
+      w.child.kill('SIGKILL');
+      return;
+    }
+    w.state = 'draining';
+    log.info(`${w.label} draining: ${reason}`);
+    this.router.drain(w.upstream);
+  }
+
+  /** The router reports that a draining worker has nothing in flight. */
+  drained(up: Upstream): void {
+    const w = this.byUpstream.get(up);
+    if (!w || w.state !== 'draining') return;
+    w.state = 'stopping';
+    this.send(w, { type: 'stop' });
+  }
+
+  kill(w: Worker, why: string): void {
+    if (w.state === 'gone') return;
+    log.warn(`${w.label} killed: ${why}`);
+    w.reason ||= why;
+    w.child.kill('SIGKILL');
+  }
+
+  private send(w: Worker, m: ToWorker): void {
+    if (!w.child.connected) {
+      w.child.kill('SIGKILL');
+      return;
+    }
+    w.child.send(m, (err) => {
+      if (err) w.child.kill('SIGKILL');
+    });
+  }
+
+  private onExit(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const was = w.state;
+    w.state = 'gone';
+    if (w.mercy) clearTimeout(w.mercy);
+    this.all.delete(w);
+    if (w.upstream) {
+      this.router.remove(w.upstream);
+      this.byUpstream.delete(w.upstream);
+    }
+    const how = signal ? `killed by signal ${signal}` : `exit code ${code}`;
+    const asked = was === 'stopping' || was === 'draining';
+    if (asked) log.info(`${w.label} stopped (${w.reason}; ${how})`);
+    else if (code === EXIT_LOAD_ERROR) log.warn(`${w.label} could not load the app (${how}); its error is above`);
+    else log.warn(`${w.label} died (${how})${was === 'spawning' ? ' before it was ready' : ''}`);
+    this.exited(w);
+
+    if (this.starting && !asked && (code === EXIT_LOAD_ERROR || was === 'spawning')) {
+      const starting = this.starting;
+      this.starting = null;
+      if (this.opts.needApp) {
+        starting.reject(new AppLoadError(`${w.label} ${code === EXIT_LOAD_ERROR ? 'could not load the app' : `died before it was ready (${how})`}`));
+        return;
+      }
+      starting.resolve(); // need-app off: the master stays up, answers 503 and keeps trying
+    }
+    if (this.all.size === 0) {
+      for (const f of this.exitWaiters.splice(0)) f();
+    }
+    if (this.stopping || asked || this.slots.get(w.id) !== w) return;
+    this.respawnLater(w);
+  }
+
+  /** Respawn a crashed slot: at once the first time, then with doubling delays while it keeps failing. */
+  private respawnLater(w: Worker): void {
+    const lived = w.readyAt ? Date.now() - w.readyAt : 0;
+    const n = lived > STABLE_AFTER_MS ? 1 : (this.failures.get(w.id) ?? 0) + 1;
+    this.failures.set(w.id, n);
+    const delay = n <= 1 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (n - 2));
+    if (delay > 0) log.warn(`worker ${w.id} failed ${n} times in a row; respawning in ${(delay / 1000).toFixed(2)}s`);
+    const t = setTimeout(() => {
+      this.respawnTimers.delete(w.id);
+      if (this.stopping) return;
+      this.slots.set(w.id, this.spawn(w.id));
+      log.info(`worker ${w.id} respawned`);
+    }, delay);
+    this.respawnTimers.set(w.id, t);
+  }
+
+  /**
+   * Is a worker serving, or one on its way? False only while every slot waits out a crash backoff: then the
+   * router answers 503 at once instead of queueing requests for a worker that may be minutes away.
+   */
+  available(): boolean {
+    for (const w of this.all) if (w.state === 'serving' || w.state === 'spawning') return true;
+    return false;
+  }
+
+  /** Stop every worker (their requests already drained by the router); resolves when all have exited. */
+  stopAll(reason: string): Promise<void> {
+    this.stopping = true;
+    for (const t of this.respawnTimers.values()) clearTimeout(t);
+    this.respawnTimers.clear();
+    if (this.starting) {
+      this.starting.reject(new AppLoadError('stopped during startup'));
+      this.starting = null;
+    }
+    for (const w of this.all) this.retire(w, reason);
+    return this.all.size === 0 ? Promise.resolve() : new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  /** Immediate: SIGKILL every worker. */
+  killAll(why: string): void {
+    this.stopping = true;
+    for (const t of this.respawnTimers.values()) clearTimeout(t);
+    for (const w of this.all) this.kill(w, why);
+  }
+}

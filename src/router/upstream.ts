@@ -1,0 +1,29 @@
+// A worker as the router sees it: where to send requests, and what it is doing now.
+import { Agent, type ClientRequest } from 'node:http';
+import { ProxyServer } from 'http-proxy-3';
+import type { Exchange } from './router.js';
+
+export interface Upstream {
+  readonly id: number;
+  readonly pid: number;
+  readonly proxy: ProxyServer;
+  readonly agent: Agent;
+  /** Requests sent and not yet ended (the worker's busy slots). */
+  inflight: number;
+  websockets: number;
+  /** Requests that ended on this worker. */
+  requests: number;
+  readonly exchanges: Set<Exchange>;
+}
+
+/** Idle pooled sockets are closed after this; the worker's keepAliveTimeout is far longer, so the router
+ * is always the side that closes an idle connection, and never races the worker's close. */
+export const IDLE_SOCKET_MS = 4000;
+
+export function createUpstream(id: number, pid: number, socketPath: string): Upstream {
+  const agent = new Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' });
+  const proxy = new ProxyServer({ target: { socketPath, host: 'localhost' } as never, agent });
+  return { id, pid, proxy, agent, inflight: 0, websockets: 0, requests: 0, exchanges: new Set() };
+}
+
+export type { ClientRequest };

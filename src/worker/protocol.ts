@@ -1,0 +1,27 @@
+// Master ↔ worker IPC messages (Node IPC over child_process.fork). Request bytes never travel here: they go
+// over the worker's own unix socket.
+
+/** What the master tells a worker at fork time (JSON in argv[2]). */
+export interface WorkerBoot {
+  readonly id: number;
+  readonly generation: number;
+  readonly socketPath: string;
+  /** Absolute path of the app module, plus the export name after `:` if any. */
+  readonly module: string;
+  readonly maxHeaderSize: number;
+  readonly title: string;
+}
+
+export type ToMaster =
+  | { readonly type: 'ready' }
+  /** The app threw where tsws could not answer for it: drain this worker and replace it. */
+  | { readonly type: 'exception'; readonly error: string }
+  | { readonly type: 'pong'; readonly seq: number };
+
+export type ToWorker =
+  /** Nothing is in flight any more (the router made sure): close and exit. */
+  | { readonly type: 'stop' }
+  | { readonly type: 'ping'; readonly seq: number };
+
+/** Exit code of a worker whose app failed to load (uWSGI's UWSGI_FAILED_APP_CODE). */
+export const EXIT_LOAD_ERROR = 22;

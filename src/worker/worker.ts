@@ -1,0 +1,121 @@
+// Entry point of a worker process: load the app, serve HTTP on a private unix socket, tell the master it is
+// ready, and exit when the master says so (after the router has drained it) or when the master is gone.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { rmSync, rmdirSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
+import { loadApp, type App } from './app.js';
+import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from './protocol.js';
+
+const boot = JSON.parse(process.argv[2]) as WorkerBoot;
+process.title = boot.title;
+
+function send(msg: ToMaster, then?: () => void): void {
+  if (process.connected) process.send!(msg, undefined, undefined, () => then?.());
+  else then?.();
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? String(err)) : String(err);
+}
+
+// Signals belong to the master, which drains workers in order: a Ctrl-C reaches the whole process group and
+// systemd's default KillMode signals every process, and neither may cut a request short here.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'] as const) process.on(sig, () => {});
+
+function removeSocket(): void {
+  try {
+    rmSync(boot.socketPath, { force: true });
+    rmdirSync(dirname(boot.socketPath)); // succeeds only for the last worker out, once the master is gone
+  } catch {
+    // not empty, or already removed
+  }
+}
+
+// No orphans: when the master dies (even by SIGKILL) the IPC channel closes and the worker goes with it.
+process.on('disconnect', () => {
+  removeSocket();
+  process.exit(0);
+});
+
+// Load the app first, with no exception handler installed: if it fails, the error is left uncaught on
+// purpose, so Node prints it the way the developer knows it (file:line, the source line and a caret — an
+// ES module SyntaxError carries its location nowhere else), and the 'exit' hook turns the code into 22.
+let loading = true;
+process.on('exit', () => {
+  if (loading) process.exitCode = EXIT_LOAD_ERROR;
+});
+const app: App = await loadApp(boot.module);
+loading = false;
+
+// Which response belongs to the code that is running, so an exception thrown later from a callback of that
+// request still answers that request with a 500.
+const current = new AsyncLocalStorage<ServerResponse>();
+
+function fail(res: ServerResponse | undefined, err: unknown): void {
+  process.stderr.write(`worker ${boot.id} (pid ${process.pid}): ${describe(err)}\n`);
+  if (!res || res.writableEnded) return;
+  if (res.headersSent) {
+    res.destroy(); // a truncated body must not look complete
+    return;
+  }
+  res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+  res.end('500 Internal Server Error\n');
+}
+
+// An exception no handler caught leaves the process in an unknown state (Node's own advice is to restart):
+// answer the request it came from, and ask the master to drain and replace this worker.
+function uncaught(err: unknown): void {
+  fail(current.getStore(), err);
+  send({ type: 'exception', error: describe(err) });
+}
+process.on('uncaughtException', uncaught);
+process.on('unhandledRejection', uncaught);
+
+const server = createServer(
+  {
+    maxHeaderSize: boot.maxHeaderSize,
+    // The router enforces http-timeout and harakiri; Node's own 300 s request timeout would answer 408
+    // to a legitimately long request (a model inference) behind the router's back.
+    requestTimeout: 0,
+    // Longer than the router's idle timeout for pooled sockets, so the router always closes first.
+    keepAliveTimeout: 65_000,
+  },
+  (req, res) => {
+    current.run(res, () => {
+      try {
+        const r = app.listener(req, res) as Promise<unknown> | undefined;
+        // A rejected promise from the handler is answered like a throw; the worker stays (as uWSGI does for
+        // an exception the app raised): nothing escaped, so the process is in a known state.
+        if (r && typeof r.then === 'function') r.then(undefined, (err: unknown) => fail(res, err));
+      } catch (err) {
+        fail(res, err);
+      }
+    });
+  },
+);
+
+server.on('upgrade', (req, socket, head) => {
+  if (!app.upgrade) {
+    socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  try {
+    app.upgrade(req, socket, head);
+  } catch (err) {
+    process.stderr.write(`worker ${boot.id} (pid ${process.pid}): ${describe(err)}\n`);
+    socket.destroy();
+  }
+});
+
+process.on('message', (msg: ToWorker) => {
+  if (msg.type === 'stop') {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  } else if (msg.type === 'ping') {
+    send({ type: 'pong', seq: msg.seq });
+  }
+});
+
+rmSync(boot.socketPath, { force: true });
+server.listen(boot.socketPath, () => send({ type: 'ready' }));

@@ -1,0 +1,58 @@
+// A test app that reports what happens inside a worker. Routes:
+//   /pid                → "PID"
+//   /sleep/MS           → "PID INFLIGHT" after MS ms (INFLIGHT: requests this worker was serving when it started)
+//   /block/MS           → blocks the event loop for MS ms, then answers
+//   /headers            → the request headers as JSON
+//   /upload             → reads the body, answers its length in bytes
+//   /exit               → the worker exits mid-request (no response)
+//   /throw              → throws synchronously
+//   /throw-async        → throws from a timer (uncaught)
+//   /env/NAME           → process.env[NAME]
+//   /cwd                → process.cwd()
+let inflight = 0;
+export default function probe(req, res) {
+  inflight++;
+  const now = inflight;
+  const done = (status, body, headers = {}) => {
+    inflight--;
+    res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+    res.end(body);
+  };
+  const url = req.url;
+  let m;
+  if (url === '/pid') return done(200, String(process.pid));
+  if ((m = /^\/sleep\/(\d+)/.exec(url))) return setTimeout(() => done(200, `${process.pid} ${now}`), Number(m[1]));
+  if ((m = /^\/block\/(\d+)/.exec(url))) {
+    const until = Date.now() + Number(m[1]);
+    while (Date.now() < until);
+    return done(200, `${process.pid} blocked`);
+  }
+  if (url === '/headers') return done(200, JSON.stringify(req.headers), { 'content-type': 'application/json' });
+  if (url === '/upload') {
+    let n = 0;
+    req.on('data', (c) => (n += c.length));
+    req.on('end', () => done(200, String(n)));
+    return;
+  }
+  if (url === '/exit') return process.exit(3);
+  if (url === '/throw') {
+    inflight--;
+    throw new Error('thrown by /throw');
+  }
+  if (url === '/throw-async') {
+    setTimeout(() => {
+      inflight--;
+      throw new Error('thrown later by /throw-async');
+    }, 5);
+    return;
+  }
+  if ((m = /^\/env\/(\w+)/.exec(url))) return done(200, String(process.env[m[1]]));
+  if (url === '/cwd') return done(200, process.cwd());
+  done(404, 'not found\n');
+}
+
+// WebSocket-style upgrades: answer 101 and echo every byte back (a tunnel test, not a WebSocket server).
+export function upgrade(req, socket) {
+  socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+  socket.on('data', (b) => socket.write(b));
+}

@@ -1,0 +1,3 @@
+export default function (req, res) {
+  res.end('never';
+}

@@ -1,0 +1,195 @@
+// End-to-end helpers: start the real bin/tsws with a real INI file on an ephemeral port, wait by polling for
+// conditions, and kill by pid everything that was started — even when a test fails.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request as httpRequest, type RequestOptions } from 'node:http';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+
+export const ROOT = new URL('../../../', import.meta.url).pathname;
+export const BIN = join(ROOT, 'bin/tsws');
+export const SAMPLES = join(ROOT, 'samples');
+export const APPS = join(ROOT, 'test/apps');
+
+const started = new Set<number>();
+const tempDirs: string[] = [];
+
+/** Direct children of a process (Linux /proc). */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    // gone
+  }
+  return out;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z /.test(stat); // a zombie is dead for our purposes
+  } catch {
+    return false;
+  }
+}
+
+function killTree(pid: number): void {
+  for (const c of childrenOf(pid)) killTree(c);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+after(() => {
+  for (const pid of started) killTree(pid);
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+export function tempDir(prefix = 'tsws-test-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+export async function waitFor<T>(what: string, check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface Tsws {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  readonly dir: string;
+  /** http://127.0.0.1:PORT (or unix:/path). */
+  url: string;
+  /** Everything the master wrote to stdout and stderr so far. */
+  output(): string;
+  waitForLog(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  workers(): number[];
+  signal(sig: NodeJS.Signals): void;
+}
+
+export interface StartOptions {
+  /** Extra `key = value` lines appended to the [uwsgi] section. */
+  readonly ini: string;
+  readonly env?: Record<string, string>;
+  readonly args?: string[];
+  /** Wait for the "ready" line (default) or only for the process to start. */
+  readonly waitReady?: boolean;
+}
+
+/** Start bin/tsws with an INI file written to a temp dir; `http = 127.0.0.1:0` unless the INI sets http. */
+export async function startTsws(o: StartOptions): Promise<Tsws> {
+  const dir = tempDir();
+  const ini = join(dir, 'app.ini');
+  const http = /^\s*http\s*=/m.test(o.ini) ? '' : 'http = 127.0.0.1:0\n';
+  writeFileSync(ini, `[uwsgi]\n${http}${o.ini}\n`);
+  const proc = spawn(process.execPath, [BIN, '--ini', ini, ...(o.args ?? [])], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.add(proc.pid!);
+  let out = '';
+  proc.stdout!.on('data', (b) => (out += b));
+  proc.stderr!.on('data', (b) => (out += b));
+  const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  const t: Tsws = {
+    proc,
+    pid: proc.pid!,
+    dir,
+    url: '',
+    output: () => out,
+    waitForLog: (re, timeoutMs = 10_000) =>
+      waitFor(`log line ${re} in:\n${out}`, () => out.match(re) ?? (proc.exitCode !== null ? Promise.reject(new Error(`tsws exited (${proc.exitCode}) before ${re}:\n${out}`)) : null), timeoutMs),
+    exited,
+    workers: () => childrenOf(proc.pid!),
+    signal: (sig) => proc.kill(sig),
+  };
+  if (o.waitReady !== false) {
+    const m = await t.waitForLog(/listening on (\S+)/);
+    t.url = m[1];
+    await t.waitForLog(/ready on /);
+  }
+  return t;
+}
+
+export interface Reply {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** One HTTP request; `url` may be http://host:port/path or unix:/socket + path in opts.path. */
+export function request(url: string, opts: RequestOptions & { body?: string | Buffer } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname + u.search, agent: false, ...opts }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export interface LoadResult {
+  ok: number;
+  statuses: Record<string, number>;
+  errors: Record<string, number>;
+  bodies: string[];
+}
+
+/**
+ * `clients` closed loops, each sending requests back to back until `count` requests were sent in total or
+ * `durationMs` passed. Keep-alive by default (the harder case for recycling).
+ */
+export async function load(
+  url: string,
+  o: { clients: number; count?: number; durationMs?: number; keepAlive?: boolean; method?: string; body?: string; path?: string; keepBodies?: boolean },
+): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: o.keepAlive !== false, maxSockets: o.clients });
+  const r: LoadResult = { ok: 0, statuses: {}, errors: {}, bodies: [] };
+  let sent = 0;
+  const until = o.durationMs ? Date.now() + o.durationMs : Infinity;
+  const more = () => (o.count === undefined || sent < o.count) && Date.now() < until;
+  const one = async () => {
+    while (more()) {
+      sent++;
+      try {
+        const res = await request(url + (o.path ?? ''), {
+          agent,
+          method: o.method ?? 'GET',
+          body: o.body,
+          headers: o.body ? { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(o.body) } : {},
+        });
+        r.statuses[res.status] = (r.statuses[res.status] ?? 0) + 1;
+        if (res.status === 200) r.ok++;
+        if (o.keepBodies) r.bodies.push(res.body);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? String(e);
+        r.errors[code] = (r.errors[code] ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.clients }, one));
+  agent.destroy();
+  return r;
+}

@@ -37,6 +37,7 @@ export class Worker {
   /** Why it is draining or stopping, for the log and stats. */
   reason = '';
   mercy: NodeJS.Timeout | null = null;
+  killed = false;
   constructor(
     readonly id: number,
     readonly generation: number,
@@ -206,7 +207,8 @@ export class Pool {
   }
 
   kill(w: Worker, why: string): void {
-    if (w.state === 'gone') return;
+    if (w.state === 'gone' || w.killed) return;
+    w.killed = true;
     log.warn(`${w.label} killed: ${why}`);
     w.reason ||= why;
     w.child.kill('SIGKILL');

@@ -340,6 +340,9 @@ export class Router {
     stripHopByHop(req.headers, true);
     setForwarded(req, this.opts.forwardedAllow);
     w.websockets++;
+    // Node's http server keeps sockets half-open; a WebSocket has its own close handshake and no use for
+    // half-closed TCP, and a client that left must not pin its worker until worker-reload-mercy.
+    socket.once('end', () => socket.destroy());
     socket.once('close', () => {
       w.websockets--;
       if (!this.serving.includes(w)) this.checkDrained(w);

@@ -3,6 +3,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { rmSync, rmdirSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { loadApp, type App } from './app.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from './protocol.js';
@@ -108,10 +109,19 @@ server.on('upgrade', (req, socket, head) => {
   }
 });
 
+// Every connection, upgraded ones included: closeAllConnections() no longer sees a socket once it was
+// handed to an upgrade handler, and server.close() would wait for it forever.
+const sockets = new Set<Socket>();
+server.on('connection', (s: Socket) => {
+  sockets.add(s);
+  s.once('close', () => sockets.delete(s));
+});
+
 process.on('message', (msg: ToWorker) => {
   if (msg.type === 'stop') {
+    // The router sends `stop` only once nothing is in flight here, so whatever is still open is idle.
     server.close(() => process.exit(0));
-    server.closeAllConnections();
+    for (const s of sockets) s.destroy();
   } else if (msg.type === 'ping') {
     send({ type: 'pong', seq: msg.seq });
   }

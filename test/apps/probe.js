@@ -18,7 +18,7 @@ export default function probe(req, res) {
     res.writeHead(status, { 'content-type': 'text/plain', ...headers });
     res.end(body);
   };
-  const url = req.url;
+  const url = req.url.split('?')[0];
   let m;
   if (url === '/pid') return done(200, String(process.pid));
   if ((m = /^\/sleep\/(\d+)/.exec(url))) return setTimeout(() => done(200, `${process.pid} ${now}`), Number(m[1]));

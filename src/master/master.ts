@@ -80,6 +80,7 @@ export class Master {
       return 1;
     }
     log.info(`listening on ${this.boundAddress}`);
+    log.info(`worker sockets in ${this.runtimeDir} (mode 0700)`);
     this.installSignals();
     try {
       await this.pool.start();

@@ -8,12 +8,11 @@ export interface Upstream {
   readonly pid: number;
   readonly proxy: ProxyServer;
   readonly agent: Agent;
-  /** Requests sent and not yet ended (the worker's busy slots). */
-  inflight: number;
   websockets: number;
   /** Requests that ended on this worker. */
   requests: number;
-  readonly exchanges: Set<Exchange>;
+  /** Requests sent and not yet ended, in no particular order: its length is the worker's busy slots. */
+  readonly exchanges: Exchange[];
 }
 
 /** Idle pooled sockets are closed after this; the worker's keepAliveTimeout is far longer, so the router
@@ -23,7 +22,7 @@ export const IDLE_SOCKET_MS = 4000;
 export function createUpstream(id: number, pid: number, socketPath: string): Upstream {
   const agent = new Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' });
   const proxy = new ProxyServer({ target: { socketPath, host: 'localhost' } as never, agent });
-  return { id, pid, proxy, agent, inflight: 0, websockets: 0, requests: 0, exchanges: new Set() };
+  return { id, pid, proxy, agent, websockets: 0, requests: 0, exchanges: [] };
 }
 
 export type { ClientRequest };

@@ -1,0 +1,224 @@
+// Shared pieces of the benchmarks: start and stop processes by pid, measure with wrk (or a Node client when
+// wrk is absent), read memory from /proc. Benchmarks print JSON; they never assert timings.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+export const DIST = join(ROOT, 'dist');
+
+const started: ChildProcess[] = [];
+export const cleanups: (() => void)[] = [];
+
+function killTree(pid: number): void {
+  for (const c of childrenOf(pid)) killTree(c);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
+export function stopAll(): void {
+  for (const p of started) if (p.pid && p.exitCode === null) killTree(p.pid);
+  for (const f of cleanups.splice(0)) f();
+}
+process.on('exit', stopAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+
+export function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tsws-bench-'));
+  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const t = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (t) out.push(...t.split(/\s+/).map(Number));
+    }
+  } catch {
+    // gone
+  }
+  return out;
+}
+
+export function descendants(pid: number): number[] {
+  const kids = childrenOf(pid);
+  return [...kids, ...kids.flatMap(descendants)];
+}
+
+/** Proportional set size of one process, in bytes (shared pages split among their users). */
+export function pss(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function rss(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
+  } catch {
+    return 0;
+  }
+}
+
+/** Sum of PSS over a process and all its descendants: the memory a process tree really costs. */
+export function treePss(pid: number): number {
+  return [pid, ...descendants(pid)].reduce((s, p) => s + pss(p), 0);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start a Node script with an IPC channel; resolves when it sends 'ready'. */
+export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env });
+    started.push(p);
+    p.once('message', () => resolve(p));
+    p.once('exit', (c) => reject(new Error(`${script} exited ${c} before it was ready`)));
+  });
+}
+
+/**
+ * Start bin/tsws; resolves with the process and its URL once it logged "ready on" — to its stderr, or to
+ * `logFile` when the INI sets logto.
+ */
+export function startTsws(ini: string, logFile?: string, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; url: string; log: () => string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin/tsws'), '--ini', ini], { stdio: ['ignore', 'pipe', 'pipe'] });
+    started.push(p);
+    let out = '';
+    const read = () => (logFile ? safeRead(logFile) : out);
+    const check = () => {
+      const m = /listening on (\S+)[\s\S]*ready on/.exec(read().slice(0, 1 << 16));
+      if (m) {
+        clearInterval(poll);
+        resolve({ proc: p, url: m[1], log: read });
+      }
+    };
+    const poll = setInterval(check, 20);
+    const onData = (b: Buffer) => {
+      if (out.length < 1 << 20) out += b;
+    };
+    p.stdout!.on('data', onData);
+    p.stderr!.on('data', onData);
+    p.once('exit', (c) => {
+      clearInterval(poll);
+      reject(new Error(`tsws exited ${c}:\n${read()}`));
+    });
+  });
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || !p.pid) return Promise.resolve();
+  return new Promise((resolve) => {
+    p.once('exit', () => resolve());
+    killTree(p.pid!);
+  });
+}
+
+export function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+export interface LoadFigures {
+  tool: string;
+  requests: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+function ms(v: string, unit: string): number {
+  const n = Number(v);
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
+}
+
+/** Closed-loop HTTP load for `seconds`: wrk when installed (lighter on a 2-core box), else a Node client. */
+export async function measure(url: string, connections: number, seconds: number): Promise<LoadFigures> {
+  if (hasCommand('wrk')) {
+    const r = spawnSync('wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', url], { encoding: 'utf8' });
+    const out = r.stdout;
+    const num = (re: RegExp) => (re.exec(out) ?? [])[1];
+    const lat = (pct: string) => {
+      const m = new RegExp(`^\\s+${pct}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+      return m ? ms(m[1], m[2]) : NaN;
+    };
+    const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    return {
+      tool: 'wrk',
+      requests: Number(num(/(\d+) requests in/)),
+      rps: Number(num(/Requests\/sec:\s+([\d.]+)/)),
+      p50_ms: lat('50'),
+      p99_ms: lat('99'),
+      errors: sock ? sock.slice(1).reduce((s, x) => s + Number(x), 0) : 0,
+      non2xx: Number(num(/Non-2xx or 3xx responses: (\d+)/) ?? 0),
+    };
+  }
+  return nodeLoad(url, connections, seconds);
+}
+
+async function nodeLoad(url: string, connections: number, seconds: number): Promise<LoadFigures> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const u = new URL(url);
+  const lat: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+  const until = Date.now() + seconds * 1000;
+  const loop = async () => {
+    while (Date.now() < until) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve) => {
+        const req = request({ host: u.hostname, port: u.port, path: u.pathname, agent }, (res) => {
+          if ((res.statusCode ?? 0) >= 300) non2xx++;
+          res.resume();
+          res.on('end', () => resolve());
+        });
+        req.on('error', () => {
+          errors++;
+          resolve();
+        });
+        req.end();
+      });
+      lat.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, loop));
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  return {
+    tool: 'node-client',
+    requests: lat.length,
+    rps: lat.length / seconds,
+    p50_ms: lat[Math.floor(lat.length * 0.5)] ?? NaN,
+    p99_ms: lat[Math.floor(lat.length * 0.99)] ?? NaN,
+    errors,
+    non2xx,
+  };
+}

@@ -152,58 +152,58 @@ export const OPTIONS = {
 
   // ---- Recycling and limits ----------------------------------------------------------------------
   'reload-on-rss': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: false,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true,
     help: 'Recycle a worker (gracefully) whose process tree RSS exceeds this; bare number = MiB',
   },
   'reload-on-as': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: false,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true,
     help: 'Recycle a worker (gracefully) whose address space exceeds this; bare number = MiB',
     details:
       'Node reserves ~700 MB of address space at start and one WebAssembly memory reserves ~10 GB, so this ' +
       'measure is almost meaningless for Node. Values a fresh worker already exceeds are refused.',
   },
   'evil-reload-on-rss': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: false,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true,
     help: 'Kill a worker at once when its process tree RSS exceeds this; bare number = MiB',
   },
   'evil-reload-on-as': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: false,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true,
     help: 'Kill a worker at once when its address space exceeds this; bare number = MiB',
   },
   'limit-as': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: false,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true,
     help: 'RLIMIT_AS of every worker process; bare number = MiB (breaks WebAssembly, see docs)',
   },
   'max-requests': {
-    type: 'count', group: 'recycling', short: 'R', default: 0, implemented: false,
+    type: 'count', group: 'recycling', short: 'R', default: 0, implemented: true,
     help: 'Recycle a worker after this many requests (0 = never)',
   },
   'max-requests-delta': {
-    type: 'count', group: 'recycling', default: 0, implemented: false,
+    type: 'count', group: 'recycling', default: 0, implemented: true,
     help: 'Worker N recycles after max-requests + (N-1) * delta requests',
   },
   'max-requests-jitter': {
-    type: 'count', group: 'recycling', default: null, implemented: false,
+    type: 'count', group: 'recycling', default: null, implemented: true,
     help: 'Add a random 0..jitter to each worker\'s max-requests (default: a tenth of max-requests)',
   },
   'max-worker-lifetime': {
-    type: 'duration', group: 'recycling', default: 0, implemented: false,
+    type: 'duration', group: 'recycling', default: 0, implemented: true,
     help: 'Recycle a worker this long after it started (0 = never)',
   },
   'max-worker-lifetime-delta': {
-    type: 'duration', group: 'recycling', default: 0, implemented: false,
+    type: 'duration', group: 'recycling', default: 0, implemented: true,
     help: 'Worker N recycles after max-worker-lifetime + (N-1) * delta',
   },
   'min-worker-lifetime': {
-    type: 'duration', group: 'recycling', default: 0, implemented: false,
+    type: 'duration', group: 'recycling', default: 0, implemented: true,
     help: 'No soft recycle before a worker is this old (uWSGI: 10 s; tsws: 0, see docs)',
   },
   harakiri: {
-    type: 'duration', group: 'recycling', short: 't', default: 0, implemented: false,
+    type: 'duration', group: 'recycling', short: 't', default: 0, implemented: true,
     help: 'Answer 504 to a request running longer than this and recycle its worker (0 = off)',
   },
   'harakiri-verbose': {
-    type: 'bool', group: 'recycling', default: false, implemented: false,
+    type: 'bool', group: 'recycling', default: false, implemented: true,
     help: 'Log the stuck request\'s method, URL and the worker\'s kernel state on harakiri',
   },
 

@@ -16,11 +16,14 @@ import { EXIT_LOAD_ERROR } from '../worker/protocol.js';
 import { BindError, bind } from './listen.js';
 import { removePidfile, runningPid, writePidfile } from './pidfile.js';
 import { AppLoadError, Pool } from './pool.js';
+import { Watchdog } from './watchdog.js';
 
 export class Master {
   readonly router: Router;
   readonly pool: Pool;
+  readonly watchdog: Watchdog;
   readonly runtimeDir: string;
+  private tick: NodeJS.Timeout | null = null;
   readonly startedAt = Date.now();
   private stopping: 'graceful' | 'quick' | null = null;
   private exitCode: ((code: number) => void) | null = null;
@@ -41,7 +44,7 @@ export class Master {
         threads: cfg.threads,
         listen: cfg.listen,
         httpTimeoutMs: cfg['http-timeout'] * 1000,
-        harakiriMs: 0,
+        harakiriMs: cfg.harakiri * 1000,
         maxHeaderSize: cfg['buffer-size'],
         forwardedAllow: new Set(cfg['forwarded-allow-ips'].flatMap((s) => s.split(',').map((x) => x.trim()))),
         logLine: cfg['disable-logging'] ? null : format ? compileFormat(format) : defaultFormat,
@@ -50,8 +53,14 @@ export class Master {
       {
         available: () => this.pool.available(),
         drained: (up) => this.pool.drained(up),
-        requestEnded: () => {},
-        harakiri: () => {},
+        requestEnded: (up) => {
+          const w = this.pool.workerOf(up);
+          if (w) this.watchdog.afterRequest(w);
+        },
+        harakiri: (up, ex) => {
+          const w = this.pool.workerOf(up);
+          if (w) void this.watchdog.harakiri(w, ex.req.method ?? '-', ex.req.url ?? '-', performance.now() - ex.sentAt);
+        },
       },
     );
     this.pool = new Pool(
@@ -63,9 +72,12 @@ export class Master {
         maxHeaderSize: cfg['buffer-size'],
         mercyMs: cfg['worker-reload-mercy'] * 1000,
         needApp: cfg['need-app'],
+        limitAs: cfg['limit-as'],
+        requestLimit: (id) => this.watchdog.requestLimit(id),
       },
       this.router,
     );
+    this.watchdog = new Watchdog(cfg, this.pool);
   }
 
   /** Bind, start the workers, write the pidfile; resolves with the exit code once the master has stopped. */
@@ -87,15 +99,29 @@ export class Master {
     } catch (e) {
       if (!(e instanceof AppLoadError)) throw e;
       if (this.stopping) return done;
-      log.warn(`the app could not be loaded, stopping (need-app is on):\n${e.message}`);
-      this.pool.killAll('startup failed');
-      this.router.stop();
-      this.cleanup();
-      return EXIT_LOAD_ERROR;
+      const hint = this.cfg['limit-as']
+        ? `\nlimit-as is ${this.cfg['limit-as'] / 1024 / 1024} MiB: Node needs ~700 MB of address space just to start (and ~10 GB more per WebAssembly memory); raise or remove limit-as, and cap memory with reload-on-rss instead`
+        : '';
+      log.warn(`the app could not be loaded, stopping (need-app is on): ${e.message}${hint}`);
+      return this.abort(EXIT_LOAD_ERROR);
     }
+    const impossible = this.watchdog.impossibleLimits(this.pool.workers());
+    if (impossible.length) {
+      for (const p of impossible) log.warn(`configuration: ${p}`);
+      return this.abort(EX_CONFIG);
+    }
+    this.tick = setInterval(() => this.watchdog.poll(), this.cfg['master-interval'] * 1000);
     if (this.pidfile) writePidfile(this.pidfile);
     log.info(`tsws ${this.cfg.processes} worker(s) x ${this.cfg.threads} thread(s) ready on ${this.boundAddress} (master pid ${process.pid})`);
     return done;
+  }
+
+  /** Startup failed: kill the workers, clean up, and return the exit code. */
+  private abort(code: number): number {
+    this.pool.killAll('startup failed');
+    this.router.stop();
+    this.cleanup();
+    return code;
   }
 
   private installSignals(): void {
@@ -129,6 +155,7 @@ export class Master {
 
   private finish(code: number): void {
     if (!this.exitCode) return;
+    if (this.tick) clearInterval(this.tick);
     this.router.stop();
     this.cleanup();
     log.info(`master (pid ${process.pid}) exiting with ${code}`);

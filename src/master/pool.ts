@@ -2,11 +2,13 @@
 //   spawning ──ready──▶ serving ──recycle/reload/stop──▶ draining ──in-flight = 0──▶ stopping ──exit──▶ gone
 // A slot (worker id 1..processes) always has one current worker; a recycled worker keeps draining beside its
 // replacement until its last request ends. Crashes respawn with exponential backoff.
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import * as log from '../log.js';
 import type { Router } from '../router/router.js';
 import { createUpstream, type Upstream } from '../router/upstream.js';
+import type { MemorySample } from './memory.js';
+import type { Limit } from './watchdog.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from '../worker/protocol.js';
 
 export type WorkerState = 'spawning' | 'serving' | 'draining' | 'stopping' | 'gone';
@@ -27,6 +29,10 @@ export interface PoolOptions {
   readonly maxHeaderSize: number;
   readonly mercyMs: number;
   readonly needApp: boolean;
+  /** RLIMIT_AS for worker processes in bytes (limit-as); 0 = none. */
+  readonly limitAs: number;
+  /** This incarnation's max-requests (with delta and jitter); 0 = none. */
+  readonly requestLimit: (id: number) => number;
 }
 
 export class Worker {
@@ -38,6 +44,15 @@ export class Worker {
   reason = '';
   mercy: NodeJS.Timeout | null = null;
   killed = false;
+  /** Why it was recycled or killed, as a limit name (stats count these). */
+  limit: Limit | null = null;
+  /** Descendant pids as of the last poll: their memory counts as the worker's. */
+  tree: number[] = [];
+  memory: MemorySample | null = null;
+  requestLimit = 0;
+  harakiris = 0;
+  private pings = new Map<number, () => void>();
+  private seq = 0;
   constructor(
     readonly id: number,
     readonly generation: number,
@@ -49,6 +64,26 @@ export class Worker {
   }
   get label(): string {
     return `worker ${this.id} (pid ${this.pid})`;
+  }
+  /** Does the worker's event loop answer within `ms`? */
+  ping(ms: number): Promise<boolean> {
+    if (!this.child.connected) return Promise.resolve(false);
+    const seq = ++this.seq;
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.pings.delete(seq);
+        resolve(false);
+      }, ms);
+      this.pings.set(seq, () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+      this.child.send({ type: 'ping', seq } satisfies ToWorker, (err) => err && resolve(false));
+    });
+  }
+  pong(seq: number): void {
+    this.pings.get(seq)?.();
+    this.pings.delete(seq);
   }
 }
 
@@ -87,8 +122,14 @@ export class Pool {
   private stopping = false;
   private starting: { resolve(): void; reject(e: Error): void } | null = null;
   private exitWaiters: (() => void)[] = [];
-  /** Called for every worker exit (stats: respawn counts, reasons). */
+  /** Called for every worker exit. */
   exited: (w: Worker) => void = () => {};
+  /** Recycles and kills by reason, for the log and stats. */
+  readonly recycles = new Map<Limit, number>();
+  /** Workers that died without being asked to. */
+  crashes = 0;
+  /** Spawns after the first `processes` (replacements and respawns). */
+  respawns = 0;
   private readonly byUpstream = new Map<Upstream, Worker>();
 
   constructor(
@@ -121,13 +162,16 @@ export class Pool {
       title: `tsws worker ${id}`,
     };
     log.flushNow();
-    const child = fork(WORKER_ENTRY, [JSON.stringify(boot)], {
-      env: this.opts.env,
-      execArgv: [],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-    });
+    const args = [WORKER_ENTRY, JSON.stringify(boot)];
+    const options = { env: this.opts.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[], serialization: 'json' as const };
+    // Node cannot call setrlimit(): with limit-as the worker starts through sh, whose `ulimit -v` sets
+    // RLIMIT_AS before it execs node (the IPC channel survives the exec).
+    const child = this.opts.limitAs
+      ? spawn('/bin/sh', ['-c', 'ulimit -v "$0" && exec "$@"', String(Math.floor(this.opts.limitAs / 1024)), process.execPath, ...args], options)
+      : spawn(process.execPath, args, options);
     const w = new Worker(id, generation, child, socketPath);
+    w.requestLimit = this.opts.requestLimit(id);
+    if (this.generation > this.opts.processes) this.respawns++;
     this.all.add(w);
     // The app's own output goes to the same log as the master's, and follows it across log reopens.
     child.stdout!.on('data', (b: Buffer) => log.raw(b));
@@ -161,9 +205,10 @@ export class Pool {
         break;
       case 'exception':
         log.warn(`${w.label}: uncaught exception in the app:\n${m.error}`);
-        this.recycle(w, 'uncaught exception in the app');
+        this.recycle(w, 'uncaught exception in the app', 'exception');
         break;
       case 'pong':
+        w.pong(m.seq);
         break;
     }
   }
@@ -175,15 +220,27 @@ export class Pool {
     this.starting = null;
   }
 
-  /** Drain `w` and put a fresh worker in its slot at once. */
-  recycle(w: Worker, reason: string): void {
+  /**
+   * Recycle `w`: it gets no new request from now on, a fresh worker takes its slot at once, and it exits
+   * once its requests in flight have ended (or at worker-reload-mercy).
+   */
+  recycle(w: Worker, reason: string, limit: Limit): void {
     if (w.state !== 'serving' && w.state !== 'spawning') return;
+    w.limit = limit;
+    this.recycles.set(limit, (this.recycles.get(limit) ?? 0) + 1);
+    log.info(`${w.label} recycling: ${reason}`);
     if (!this.stopping && this.slots.get(w.id) === w) this.slots.set(w.id, this.spawn(w.id));
-    this.retire(w, reason);
+    this.retire(w, reason, true);
+  }
+
+  /** Is a worker still draining after a recycle for `limit`? */
+  recycling(limit: Limit): boolean {
+    for (const w of this.all) if (w.limit === limit && w.state === 'draining') return true;
+    return false;
   }
 
   /** Take `w` out of service: no new requests; it stops once its last request ends, or is killed at mercy. */
-  retire(w: Worker, reason: string): void {
+  retire(w: Worker, reason: string, logged = false): void {
     if (w.state === 'draining' || w.state === 'stopping' || w.state === 'gone') return;
     w.reason = reason;
     w.mercy = setTimeout(() => this.kill(w, `did not stop within worker-reload-mercy ${this.opts.mercyMs / 1000}s`), this.opts.mercyMs);
@@ -194,8 +251,15 @@ export class Pool {
       return;
     }
     w.state = 'draining';
-    log.info(`${w.label} draining: ${reason}`);
+    if (!logged) log.info(`${w.label} draining: ${reason}`);
+    // Responses still in flight end with Connection: close, and the router closes its idle sockets: both
+    // sides agree no further request goes over them.
+    this.send(w, { type: 'drain' });
     this.router.drain(w.upstream);
+  }
+
+  workerOf(up: Upstream): Worker | undefined {
+    return this.byUpstream.get(up);
   }
 
   /** The router reports that a draining worker has nothing in flight. */
@@ -206,13 +270,22 @@ export class Pool {
     this.send(w, { type: 'stop' });
   }
 
-  kill(w: Worker, why: string): void {
+  /** SIGKILL now; with `limit`, a watchdog kill counted like a recycle (its slot is refilled at once). */
+  kill(w: Worker, why: string, limit?: Limit): void {
     if (w.state === 'gone' || w.killed) return;
     w.killed = true;
     log.warn(`${w.label} killed: ${why}`);
     w.reason ||= why;
+    if (limit) {
+      w.limit = limit;
+      this.recycles.set(limit, (this.recycles.get(limit) ?? 0) + 1);
+      if (w.upstream && w.state === 'serving') this.router.drain(w.upstream);
+      w.state = 'stopping';
+      if (!this.stopping && this.slots.get(w.id) === w) this.slots.set(w.id, this.spawn(w.id));
+    }
     w.child.kill('SIGKILL');
   }
+
 
   private send(w: Worker, m: ToWorker): void {
     if (!w.child.connected) {
@@ -235,6 +308,7 @@ export class Pool {
     }
     const how = signal ? `killed by signal ${signal}` : `exit code ${code}`;
     const asked = was === 'stopping' || was === 'draining';
+    if (!asked) this.crashes++;
     if (asked) log.info(`${w.label} stopped (${w.reason}; ${how})`);
     else if (code === EXIT_LOAD_ERROR) log.warn(`${w.label} could not load the app (${how}); its error is above`);
     else log.warn(`${w.label} died (${how})${was === 'spawning' ? ' before it was ready' : ''}`);

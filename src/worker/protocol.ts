@@ -19,6 +19,8 @@ export type ToMaster =
   | { readonly type: 'pong'; readonly seq: number };
 
 export type ToWorker =
+  /** The router sends no new request: end responses in flight with Connection: close. */
+  | { readonly type: 'drain' }
   /** Nothing is in flight any more (the router made sure): close and exit. */
   | { readonly type: 'stop' }
   | { readonly type: 'ping'; readonly seq: number };

@@ -39,6 +39,10 @@ process.on('disconnect', () => {
   process.exit(0);
 });
 
+/** Responses not yet finished (at most `threads`: a plain array is cheapest). */
+const inflight: ServerResponse[] = [];
+let draining = false;
+
 // Load the app first, with no exception handler installed: if it fails, the error is left uncaught on
 // purpose, so Node prints it the way the developer knows it (file:line, the source line and a caret — an
 // ES module SyntaxError carries its location nowhere else), and the 'exit' hook turns the code into 22.
@@ -83,6 +87,9 @@ const server = createServer(
     keepAliveTimeout: 65_000,
   },
   (req, res) => {
+    inflight.push(res);
+    res.once('close', () => inflight.splice(inflight.indexOf(res), 1));
+    if (draining) res.shouldKeepAlive = false;
     current.run(res, () => {
       try {
         const r = app.listener(req, res) as Promise<unknown> | undefined;
@@ -118,7 +125,12 @@ server.on('connection', (s: Socket) => {
 });
 
 process.on('message', (msg: ToWorker) => {
-  if (msg.type === 'stop') {
+  if (msg.type === 'drain') {
+    // The router sends nothing new; responses still in flight say Connection: close, so the router's
+    // agent drops those sockets instead of pooling them (the router also stopped pooling them itself).
+    draining = true;
+    for (const res of inflight) if (!res.headersSent) res.shouldKeepAlive = false;
+  } else if (msg.type === 'stop') {
     // The router sends `stop` only once nothing is in flight here, so whatever is still open is idle.
     server.close(() => process.exit(0));
     for (const s of sockets) s.destroy();

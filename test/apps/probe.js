@@ -7,9 +7,15 @@
 //   /exit               → the worker exits mid-request (no response)
 //   /throw              → throws synchronously
 //   /throw-async        → throws from a timer (uncaught)
+//   /leak/MB            → keeps MB more megabytes (touched, so they count in RSS), answers "PID"
+//   /bloat-later/MB     → answers at once, then keeps MB more megabytes 100 ms later (an idle bloat)
+//   /limits             → this process's /proc/self/limits
 //   /env/NAME           → process.env[NAME]
 //   /cwd                → process.cwd()
+import { readFileSync } from 'node:fs';
+
 let inflight = 0;
+const kept = [];
 export default function probe(req, res) {
   inflight++;
   const now = inflight;
@@ -46,6 +52,18 @@ export default function probe(req, res) {
     }, 5);
     return;
   }
+  if ((m = /^\/leak\/(\d+)/.exec(url))) {
+    req.resume();
+    return req.on('end', () => {
+      kept.push(Buffer.alloc(Number(m[1]) * 1024 * 1024, 1));
+      done(200, String(process.pid));
+    });
+  }
+  if ((m = /^\/bloat-later\/(\d+)/.exec(url))) {
+    setTimeout(() => kept.push(Buffer.alloc(Number(m[1]) * 1024 * 1024, 1)), 100);
+    return done(200, String(process.pid));
+  }
+  if (url === '/limits') return done(200, readFileSync('/proc/self/limits', 'utf8'));
   if ((m = /^\/env\/(\w+)/.exec(url))) return done(200, String(process.env[m[1]]));
   if (url === '/cwd') return done(200, process.cwd());
   done(404, 'not found\n');

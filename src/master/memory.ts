@@ -1,0 +1,69 @@
+// Worker memory, read from /proc: RSS of the worker's whole process tree (children the app spawns count,
+// which PM2 and uWSGI miss) and the worker's own address space (VSZ) for the -as options. pidusage has no
+// VSZ and no process trees, and the per-request check must cost one small read, so /proc is read directly.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+function pageSize(): number {
+  const r = spawnSync('getconf', ['PAGESIZE'], { encoding: 'utf8' });
+  const n = Number(r.stdout?.trim());
+  return Number.isSafeInteger(n) && n > 0 ? n : 4096;
+}
+
+export const PAGE = pageSize();
+
+/** [vsz, rss] of one process in bytes, or null if it is gone. */
+export function statm(pid: number): [number, number] | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/statm`, 'latin1').split(' ');
+    return [Number(f[0]) * PAGE, Number(f[1]) * PAGE];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Descendants of `pid`. Node forks children from its main thread, so the main task's `children` file lists
+ * them; grandchildren are followed recursively.
+ */
+export function descendants(pid: number): number[] {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim();
+  } catch {
+    return [];
+  }
+  if (!text) return [];
+  const kids = text.split(' ').map(Number);
+  return kids.concat(...kids.map(descendants));
+}
+
+export interface MemorySample {
+  /** RSS of the worker and all its descendants, bytes. */
+  readonly rss: number;
+  /** Address space of the worker process itself, bytes. */
+  readonly vsz: number;
+}
+
+/** Memory of a worker; `tree` is its descendants as last listed (refreshed by the master's poll). */
+export function sample(pid: number, tree: readonly number[]): MemorySample | null {
+  const own = statm(pid);
+  if (!own) return null;
+  let rss = own[1];
+  for (const c of tree) rss += statm(c)?.[1] ?? 0;
+  return { rss, vsz: own[0] };
+}
+
+/** PSS of a process in bytes (shared pages divided among their users): the fair share of a process tree. */
+export function pss(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function mib(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)} MiB`;
+}

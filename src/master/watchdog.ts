@@ -1,0 +1,182 @@
+// The watchdog: limits → recycle decisions, each with its reason and figures.
+//   soft (drain and replace): reload-on-rss, reload-on-as, max-requests, max-worker-lifetime
+//   hard (kill now):          evil-reload-on-rss, evil-reload-on-as
+// Checked after every request (the router tells the master when one ends) and polled every master-interval,
+// so an idle, bloated worker is recycled too — uWSGI checks only after a request.
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config/options.js';
+import * as log from '../log.js';
+import { descendants, mib, sample, type MemorySample } from './memory.js';
+import type { Pool, Worker } from './pool.js';
+
+/** The recycle reasons, as counted for stats. */
+export type Limit =
+  | 'reload-on-rss'
+  | 'reload-on-as'
+  | 'evil-reload-on-rss'
+  | 'evil-reload-on-as'
+  | 'max-requests'
+  | 'max-worker-lifetime'
+  | 'harakiri'
+  | 'exception';
+
+/** Soft limits whose recycles are serialized (one worker at a time) so capacity never drops by more than one. */
+const SERIALIZED: ReadonlySet<Limit> = new Set(['max-requests', 'max-worker-lifetime']);
+
+interface Verdict {
+  readonly limit: Limit;
+  readonly hard: boolean;
+  readonly reason: string;
+}
+
+export class Watchdog {
+  private readonly memoryLimits: boolean;
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly pool: Pool,
+  ) {
+    this.memoryLimits = cfg['reload-on-rss'] + cfg['reload-on-as'] + cfg['evil-reload-on-rss'] + cfg['evil-reload-on-as'] > 0;
+  }
+
+  /** This incarnation's max-requests: max + (id-1) × delta + random(0..jitter), so workers do not all recycle together. */
+  requestLimit(id: number): number {
+    const max = this.cfg['max-requests'];
+    if (max === 0) return 0;
+    const jitter = this.cfg['max-requests-jitter'] ?? 0;
+    return max + (id - 1) * this.cfg['max-requests-delta'] + Math.floor(Math.random() * (jitter + 1));
+  }
+
+  private lifetimeLimit(id: number): number {
+    const max = this.cfg['max-worker-lifetime'];
+    return max === 0 ? 0 : max + (id - 1) * this.cfg['max-worker-lifetime-delta'];
+  }
+
+  /** A request on `w` just ended. One small /proc read when a memory limit is set, none otherwise. */
+  afterRequest(w: Worker): void {
+    if (w.state !== 'serving' && !(this.memoryLimits && w.state === 'draining')) return;
+    const mem = this.memoryLimits ? this.measure(w) : null;
+    this.act(w, mem);
+  }
+
+  /** Every master-interval: refresh process trees, measure, check every limit of every live worker. */
+  poll(): void {
+    for (const w of this.pool.all) {
+      if (w.state !== 'serving' && w.state !== 'draining') continue;
+      w.tree = descendants(w.pid);
+      this.act(w, this.measure(w));
+    }
+  }
+
+  private measure(w: Worker): MemorySample | null {
+    const m = sample(w.pid, w.tree);
+    if (m) w.memory = m;
+    return m;
+  }
+
+  private act(w: Worker, mem: MemorySample | null): void {
+    const v = this.verdict(w, mem);
+    if (!v) return;
+    if (v.hard) {
+      this.pool.kill(w, v.reason, v.limit);
+      return;
+    }
+    if (w.state !== 'serving') return;
+    if (SERIALIZED.has(v.limit) && this.pool.recycling(v.limit)) return; // next check will retry
+    this.pool.recycle(w, v.reason, v.limit);
+  }
+
+  private verdict(w: Worker, mem: MemorySample | null): Verdict | null {
+    const c = this.cfg;
+    const served = w.upstream?.requests ?? 0;
+    const after = `after ${served} request${served === 1 ? '' : 's'}`;
+    if (mem) {
+      // Hard limits: no mercy, no minimum lifetime (uWSGI's evil-reload-on-*).
+      if (c['evil-reload-on-rss'] && mem.rss > c['evil-reload-on-rss']) {
+        return { limit: 'evil-reload-on-rss', hard: true, reason: `rss ${mib(mem.rss)} > evil-reload-on-rss ${mib(c['evil-reload-on-rss'])} ${after}` };
+      }
+      if (c['evil-reload-on-as'] && mem.vsz > c['evil-reload-on-as']) {
+        return { limit: 'evil-reload-on-as', hard: true, reason: `address space ${mib(mem.vsz)} > evil-reload-on-as ${mib(c['evil-reload-on-as'])} ${after}` };
+      }
+    }
+    if (w.state !== 'serving') return null;
+    const ageS = (Date.now() - w.spawnedAt) / 1000;
+    if (ageS < c['min-worker-lifetime']) return null;
+    // A memory recycle needs at least one request served: a worker that is over a limit the moment it starts
+    // would otherwise be replaced forever (startup refuses such limits; this guards an app that grows idle).
+    if (mem && served > 0) {
+      if (c['reload-on-rss'] && mem.rss > c['reload-on-rss']) {
+        return { limit: 'reload-on-rss', hard: false, reason: `rss ${mib(mem.rss)} > reload-on-rss ${mib(c['reload-on-rss'])} ${after}` };
+      }
+      if (c['reload-on-as'] && mem.vsz > c['reload-on-as']) {
+        return { limit: 'reload-on-as', hard: false, reason: `address space ${mib(mem.vsz)} > reload-on-as ${mib(c['reload-on-as'])} ${after}` };
+      }
+    }
+    if (w.requestLimit && served >= w.requestLimit) {
+      return { limit: 'max-requests', hard: false, reason: `max-requests reached: ${served} requests (limit ${w.requestLimit} for this worker)` };
+    }
+    const life = this.lifetimeLimit(w.id);
+    if (life && ageS >= life) {
+      return { limit: 'max-worker-lifetime', hard: false, reason: `max-worker-lifetime reached: ${Math.round(ageS)}s (limit ${life}s) ${after}` };
+    }
+    return null;
+  }
+
+  /**
+   * At startup: a limit that a fresh worker already exceeds would recycle (or kill) forever. Refuse it with
+   * the reason. Node reserves ~700 MB of address space before running any code, and one WebAssembly memory
+   * reserves ~10 GB, so the -as limits of uWSGI files (reload-on-as = 2048 in the seed article) rarely fit.
+   */
+  impossibleLimits(workers: Worker[]): string[] {
+    const problems: string[] = [];
+    const c = this.cfg;
+    for (const w of workers) {
+      const m = this.measure(w);
+      if (!m) continue;
+      const as = (key: 'reload-on-as' | 'evil-reload-on-as') => {
+        if (c[key] && m.vsz >= c[key]) {
+          problems.push(
+            `${key} ${mib(c[key])} is below the address space of a fresh worker (${mib(m.vsz)}, before any request): every worker would be ` +
+              `${key.startsWith('evil') ? 'killed' : 'recycled'} forever. Node reserves ~700 MB of address space at start and each ` +
+              'WebAssembly memory reserves ~10 GB, so address space says little about memory use in Node: use reload-on-rss instead.',
+          );
+        }
+      };
+      const rss = (key: 'reload-on-rss' | 'evil-reload-on-rss') => {
+        if (c[key] && m.rss >= c[key]) {
+          problems.push(`${key} ${mib(c[key])} is below the memory of a fresh worker (rss ${mib(m.rss)}, before any request): raise it above what the app needs once loaded.`);
+        }
+      };
+      as('reload-on-as');
+      as('evil-reload-on-as');
+      rss('reload-on-rss');
+      rss('evil-reload-on-rss');
+      if (problems.length) break; // one worker tells it all
+    }
+    return problems;
+  }
+
+  /** The router answered 504 to a request that ran past harakiri; recycle its worker. */
+  async harakiri(w: Worker, method: string, url: string, ranMs: number): Promise<void> {
+    const reason = `harakiri: ${method} ${url} ran ${(ranMs / 1000).toFixed(1)}s > harakiri ${this.cfg.harakiri}s`;
+    w.harakiris++;
+    if (this.cfg['harakiri-verbose']) log.warn(`${w.label} ${reason}; ${kernelState(w.pid)}`);
+    if (w.state === 'serving') this.pool.recycle(w, reason, 'harakiri'); // no new request goes to it from now
+    else if (w.state !== 'draining') return;
+    // Drained if its event loop still answers (its other requests finish), killed if it is blocked (its
+    // other requests are then retried elsewhere when idempotent, or get 502).
+    if (!(await w.ping(1000))) this.pool.kill(w, `${reason}; its event loop did not answer within 1s`);
+  }
+}
+
+/** What the worker's main thread is doing in the kernel (uWSGI's harakiri-verbose shows the same). */
+function kernelState(pid: number): string {
+  const read = (f: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/${f}`, 'latin1').trim();
+    } catch {
+      return '?';
+    }
+  };
+  return `wchan ${read('wchan') || '-'}, syscall ${read('syscall').split(' ')[0]}, state ${/State:\s+(.*)/.exec(read('status'))?.[1] ?? '?'}`;
+}

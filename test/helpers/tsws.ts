@@ -193,3 +193,31 @@ export async function load(
   agent.destroy();
   return r;
 }
+
+/** Sum of PSS (bytes) over a process and all its descendants: what a process tree really costs. */
+export function treePss(pid: number): number {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) all.push(...childrenOf(all[i]));
+  let sum = 0;
+  for (const p of all) {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
+      if (m) sum += Number(m[1]) * 1024;
+    } catch {
+      // exited between listing and reading
+    }
+  }
+  return sum;
+}
+
+/** Sample treePss every `everyMs` until stopped; returns the peak in MiB. */
+export function samplePeak(pid: number, everyMs = 100): { stop(): number } {
+  let peak = 0;
+  const t = setInterval(() => (peak = Math.max(peak, treePss(pid))), everyMs);
+  return {
+    stop() {
+      clearInterval(t);
+      return Math.round(peak / 1024 / 1024);
+    },
+  };
+}

@@ -223,7 +223,7 @@ export const OPTIONS = {
 
   // ---- Process control ---------------------------------------------------------------------------
   daemonize: {
-    type: 'path', group: 'control', default: null, implemented: false,
+    type: 'path', group: 'control', default: null, implemented: true,
     help: 'Run in the background, logging to this file; returns once the master is ready',
   },
   pidfile: {
@@ -239,27 +239,27 @@ export const OPTIONS = {
     help: 'Accepted for uWSGI compatibility: SIGTERM always stops tsws gracefully',
   },
   'touch-reload': {
-    type: 'path', group: 'control', list: true, default: [], implemented: false,
+    type: 'path', group: 'control', list: true, default: [], implemented: true,
     help: 'Gracefully reload all workers when this file\'s mtime changes (repeatable)',
   },
   'touch-chain-reload': {
-    type: 'path', group: 'control', list: true, default: [], implemented: false,
+    type: 'path', group: 'control', list: true, default: [], implemented: true,
     help: 'Chain-reload workers one by one when this file\'s mtime changes (repeatable)',
   },
   'master-fifo': {
-    type: 'path', group: 'control', list: true, default: [], implemented: false,
+    type: 'path', group: 'control', list: true, default: [], implemented: true,
     help: 'Create a fifo that takes uWSGI\'s one-byte master commands (r w c q Q s + - l)',
   },
   uid: {
-    type: 'string', group: 'control', default: null, implemented: false,
+    type: 'string', group: 'control', default: null, implemented: true,
     help: 'Switch to this user (name or number) after binding sockets',
   },
   gid: {
-    type: 'string', group: 'control', default: null, implemented: false,
+    type: 'string', group: 'control', default: null, implemented: true,
     help: 'Switch to this group (name or number) after binding sockets',
   },
   umask: {
-    type: 'octal', group: 'control', default: null, implemented: false,
+    type: 'octal', group: 'control', default: null, implemented: true,
     help: 'Set the process umask, e.g. 022',
   },
 

@@ -18,8 +18,16 @@ function unixSocketAlive(path: string): Promise<boolean> {
   });
 }
 
-/** Listen on `address`; resolves to the bound address as a URL-ish string for the log. */
-export async function bind(server: Server, address: string, backlog: number, chmod: string | null): Promise<string> {
+/** Listen on `address` (or an inherited socket fd); resolves to the bound address as a string for the log. */
+export async function bind(server: Server, address: string | number, backlog: number, chmod: string | null): Promise<string> {
+  if (typeof address === 'number') {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(new BindError(`http: cannot use the socket systemd passed (fd ${address}): ${e.message}`)));
+      server.listen({ fd: address }, resolve);
+    });
+    const info = server.address();
+    return typeof info === 'string' ? `unix:${info}` : info ? `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port} (systemd socket)` : `fd ${address}`;
+  }
   const a = parseAddress(address);
   if (a.kind === 'unix') {
     let isSocket = false;

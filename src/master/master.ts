@@ -13,17 +13,24 @@ import { compileFormat, defaultFormat } from '../router/logline.js';
 import { Router } from '../router/router.js';
 import { splitModuleSpec } from '../worker/app.js';
 import { EXIT_LOAD_ERROR } from '../worker/protocol.js';
+import { installSignals, MasterFifo, TouchFiles, type Controlled } from './control.js';
+import { daemonReady, isDaemon, launchDaemon } from './daemon.js';
 import { BindError, bind } from './listen.js';
 import { removePidfile, runningPid, writePidfile } from './pidfile.js';
 import { AppLoadError, Pool } from './pool.js';
+import { applyUmask, dropPrivileges, PrivilegeError, resolvePrivileges } from './privileges.js';
+import { statusTable } from './status.js';
+import { activatedSocket, notify } from './systemd.js';
 import { Watchdog } from './watchdog.js';
 
-export class Master {
+export class Master implements Controlled {
   readonly router: Router;
   readonly pool: Pool;
   readonly watchdog: Watchdog;
   readonly runtimeDir: string;
   private tick: NodeJS.Timeout | null = null;
+  private readonly fifos: MasterFifo[];
+  private readonly touches: TouchFiles[];
   readonly startedAt = Date.now();
   private stopping: 'graceful' | 'quick' | null = null;
   private exitCode: ((code: number) => void) | null = null;
@@ -78,22 +85,33 @@ export class Master {
       this.router,
     );
     this.watchdog = new Watchdog(cfg, this.pool);
+    this.fifos = cfg['master-fifo'].map((f) => new MasterFifo(resolve(f), this));
+    this.touches = [new TouchFiles(cfg['touch-reload'].map((f) => resolve(f)), false, this), new TouchFiles(cfg['touch-chain-reload'].map((f) => resolve(f)), true, this)];
   }
 
   /** Bind, start the workers, write the pidfile; resolves with the exit code once the master has stopped. */
   async run(): Promise<number> {
     const done = new Promise<number>((r) => (this.exitCode = r));
+    notify({ STATUS: 'binding and starting workers' });
     try {
-      this.boundAddress = await bind(this.router.server, this.cfg.http!, Math.max(1024, this.cfg.listen), this.cfg['chmod-socket']);
+      const activated = activatedSocket();
+      this.boundAddress = await bind(this.router.server, activated ?? this.cfg.http!, Math.max(1024, this.cfg.listen), this.cfg['chmod-socket']);
+      for (const f of this.fifos) f.open();
+      // Privileges go after binding (port 80 needs root) and before any worker exists (they inherit them).
+      const to = resolvePrivileges(this.cfg.uid, this.cfg.gid);
+      if (to) {
+        dropPrivileges(to, [this.runtimeDir, ...this.fifos.map((f) => f.path)]);
+        log.info(`running as uid ${to.uid} gid ${to.gid}`);
+      }
     } catch (e) {
-      if (!(e instanceof BindError)) throw e;
+      if (!(e instanceof BindError || e instanceof PrivilegeError || (e instanceof Error && e.message.startsWith('master-fifo')))) throw e;
       log.warn(e.message);
       this.cleanup();
       return 1;
     }
     log.info(`listening on ${this.boundAddress}`);
     log.info(`worker sockets in ${this.runtimeDir} (mode 0700)`);
-    this.installSignals();
+    installSignals(this);
     try {
       await this.pool.start();
     } catch (e) {
@@ -110,9 +128,15 @@ export class Master {
       for (const p of impossible) log.warn(`configuration: ${p}`);
       return this.abort(EX_CONFIG);
     }
-    this.tick = setInterval(() => this.watchdog.poll(), this.cfg['master-interval'] * 1000);
+    this.tick = setInterval(() => {
+      this.watchdog.poll();
+      for (const t of this.touches) t.check();
+    }, this.cfg['master-interval'] * 1000);
     if (this.pidfile) writePidfile(this.pidfile);
-    log.info(`tsws ${this.cfg.processes} worker(s) x ${this.cfg.threads} thread(s) ready on ${this.boundAddress} (master pid ${process.pid})`);
+    const ready = `${this.pool.processes} worker(s) x ${this.cfg.threads} thread(s) ready on ${this.boundAddress}`;
+    log.info(`tsws ${ready} (master pid ${process.pid})`);
+    notify({ READY: '1', STATUS: ready });
+    daemonReady();
     return done;
   }
 
@@ -124,10 +148,27 @@ export class Master {
     return code;
   }
 
-  private installSignals(): void {
-    process.on('SIGTERM', () => void this.gracefulStop('SIGTERM'));
-    process.on('SIGINT', () => this.quickStop('SIGINT'));
-    process.on('SIGQUIT', () => this.quickStop('SIGQUIT'));
+  reload(chain: boolean, why: string): void {
+    if (this.stopping) return;
+    notify({ RELOADING: '1', STATUS: `reloading workers (${why})` });
+    void this.pool.reload(chain, why).then((n) => notify({ READY: '1', STATUS: `${n} worker(s) reloaded (${why}); ${this.pool.processes} serving` }));
+  }
+
+  addWorker(): void {
+    this.pool.addWorker();
+  }
+
+  removeWorker(): void {
+    this.pool.removeWorker();
+  }
+
+  statusTable(): string {
+    return statusTable(this.pool.workers(), this.router.queued, this.router.totalRequests);
+  }
+
+  reopenLog(): void {
+    log.reopen();
+    log.info('log reopened');
   }
 
   /** Stop accepting, let every queued and in-flight request finish (bounded by worker-reload-mercy), exit 0. */
@@ -136,6 +177,7 @@ export class Master {
     this.stopping = 'graceful';
     const mercy = this.cfg['worker-reload-mercy'];
     log.info(`graceful stop (${why}): no new connections; waiting up to ${mercy}s for requests in flight`);
+    notify({ STOPPING: '1', STATUS: `stopping gracefully (${why})` });
     const deadline = setTimeout(() => this.quickStop(`worker-reload-mercy ${mercy}s expired`), mercy * 1000);
     await this.router.close();
     await this.pool.stopAll('graceful stop');
@@ -148,6 +190,7 @@ export class Master {
     if (this.stopping === 'quick') return;
     this.stopping = 'quick';
     log.info(`quick stop (${why})`);
+    notify({ STOPPING: '1', STATUS: `quick stop (${why})` });
     this.router.server.close();
     this.pool.killAll(why);
     void this.pool.stopAll('quick stop').then(() => this.finish(0));
@@ -165,6 +208,7 @@ export class Master {
   }
 
   private cleanup(): void {
+    for (const f of this.fifos) f.close(this.cfg.vacuum);
     if (this.pidfile) removePidfile(this.pidfile);
     rmSync(this.runtimeDir, { recursive: true, force: true });
     const http = this.cfg.http ? parseAddress(this.cfg.http) : null;
@@ -190,12 +234,19 @@ function configProblem(loaded: Loaded, key: keyof Config, problem: string): stri
 /** `tsws --ini app.ini`: check what only serving needs, then run the master until it stops. */
 export async function serve(loaded: Loaded): Promise<number> {
   const cfg = loaded.config;
-  if (cfg.logto) log.logTo(resolve(cfg.logto));
-  for (const w of loaded.warnings) log.warn(w);
+  const daemon = isDaemon();
+  const launcher = cfg.daemonize !== null && !daemon;
+  const startCwd = process.cwd();
+  // The daemon's stdout/stderr already go to the daemonize file; opening it as the log lets `l` reopen it.
+  const logFile = cfg.daemonize ?? cfg.logto;
+  if (logFile && !launcher) log.logTo(resolve(logFile));
+  if (!launcher) for (const w of loaded.warnings) log.warn(w);
+  applyUmask(cfg.umask);
 
   const problems: string[] = [];
   if (!cfg.module) problems.push('configuration: module: required (module = path/to/app.js)');
-  if (!cfg.http) problems.push('configuration: http: required (http = 127.0.0.1:8000, :8000 or a unix socket path)');
+  const activated = Number(process.env.LISTEN_PID) === process.pid && Number(process.env.LISTEN_FDS) >= 1;
+  if (!cfg.http && !activated) problems.push('configuration: http: required (http = 127.0.0.1:8000, :8000 or a unix socket path)');
   if (cfg.chdir) {
     try {
       process.chdir(cfg.chdir);
@@ -217,10 +268,15 @@ export async function serve(loaded: Loaded): Promise<number> {
     if (pid !== null) problems.push(configProblem(loaded, 'pidfile', `already running (pid ${pid}) according to ${pidfile}`));
   }
   if (problems.length) {
-    for (const p of problems) process.stderr.write(`tsws: ${p}\n`);
+    for (const p of problems) {
+      process.stderr.write(`tsws: ${p}\n`);
+      if (daemon) log.warn(p);
+    }
     log.flushNow();
     return EX_CONFIG;
   }
+  // Checked in the launching command first, so that a mistake is reported on its stderr at once.
+  if (launcher) return launchDaemon(resolve(startCwd, cfg.daemonize!), startCwd);
 
   process.title = 'tsws master';
   const master = new Master(cfg, modulePath, pidfile);

@@ -51,6 +51,9 @@ export class Worker {
   memory: MemorySample | null = null;
   requestLimit = 0;
   harakiris = 0;
+  /** A reload's new worker for a slot: it takes the slot (and `predecessor` drains) only once it is ready. */
+  predecessor: Worker | null = null;
+  onReady: ((ok: boolean) => void) | null = null;
   private pings = new Map<number, () => void>();
   private seq = 0;
   constructor(
@@ -196,12 +199,23 @@ export class Pool {
         w.upstream = createUpstream(w.id, w.pid, w.socketPath);
         this.byUpstream.set(w.upstream, w);
         log.info(`${w.label} ready in ${w.readyAt - w.spawnedAt} ms`);
+        if (w.predecessor && !this.stopping && this.slots.get(w.id) === w.predecessor) {
+          // A reload: the new worker takes the slot, then the old one drains (capacity never dips).
+          this.slots.set(w.id, w);
+          this.router.add(w.upstream);
+          this.retire(w.predecessor, `replaced by pid ${w.pid} (${this.reloadReason})`);
+          w.predecessor = null;
+          w.onReady?.(true);
+          return;
+        }
         if (this.stopping || this.slots.get(w.id) !== w) {
           this.retire(w, 'no longer needed');
+          w.onReady?.(false);
           return;
         }
         this.router.add(w.upstream);
         this.checkStarted();
+        w.onReady?.(true);
         break;
       case 'exception':
         log.warn(`${w.label}: uncaught exception in the app:\n${m.error}`);
@@ -313,6 +327,12 @@ export class Pool {
     else if (code === EXIT_LOAD_ERROR) log.warn(`${w.label} could not load the app (${how}); its error is above`);
     else log.warn(`${w.label} died (${how})${was === 'spawning' ? ' before it was ready' : ''}`);
     this.exited(w);
+    if (w.predecessor) {
+      // A reload's new worker failed to come up: the old one keeps serving; no respawn loop of broken code.
+      log.warn(`reload of worker ${w.id} failed: the new worker did not start (${how}); pid ${w.predecessor.pid} keeps serving`);
+      w.onReady?.(false);
+      return;
+    }
 
     if (this.starting && !asked && (code === EXIT_LOAD_ERROR || was === 'spawning')) {
       const starting = this.starting;
@@ -344,6 +364,74 @@ export class Pool {
       log.info(`worker ${w.id} respawned`);
     }, delay);
     this.respawnTimers.set(w.id, t);
+  }
+
+  private reloadReason = '';
+  private reloading = false;
+
+  /** Start a successor for the worker in slot `id`; resolves true once it serves and the old one drains. */
+  private succeed(old: Worker): Promise<boolean> {
+    const s = this.spawn(old.id);
+    s.predecessor = old;
+    return new Promise((resolve) => (s.onReady = resolve));
+  }
+
+  /**
+   * Graceful reload, new app code in fresh workers. `chain`: one slot at a time, the next only once the
+   * previous new worker is ready (uWSGI's chain reload). Otherwise every slot at once, each old worker
+   * draining as soon as its own successor is ready. A new worker that fails to start leaves the old one
+   * serving and stops a chain. Resolves with the number of workers replaced.
+   */
+  async reload(chain: boolean, reason: string): Promise<number> {
+    if (this.reloading || this.stopping) {
+      log.warn(`reload (${reason}) ignored: ${this.stopping ? 'stopping' : 'a reload is already running'}`);
+      return 0;
+    }
+    this.reloading = true;
+    this.reloadReason = reason;
+    const old = [...this.slots.values()].filter((w) => w.state === 'serving');
+    log.info(`${chain ? 'chain ' : ''}reload of ${old.length} worker(s): ${reason}`);
+    let replaced = 0;
+    try {
+      if (chain) {
+        for (const w of old) {
+          if (this.stopping) break;
+          if (this.slots.get(w.id) !== w || w.state !== 'serving') continue; // recycled meanwhile
+          if (!(await this.succeed(w))) break;
+          replaced++;
+        }
+      } else {
+        replaced = (await Promise.all(old.map((w) => this.succeed(w)))).filter(Boolean).length;
+      }
+    } finally {
+      this.reloading = false;
+    }
+    log.info(`reload done: ${replaced} of ${old.length} worker(s) replaced`);
+    return replaced;
+  }
+
+  /** SIGTTIN / fifo `+`: one worker more. */
+  addWorker(): void {
+    if (this.stopping) return;
+    const id = Math.max(0, ...this.slots.keys()) + 1;
+    this.slots.set(id, this.spawn(id));
+    log.info(`processes: ${this.slots.size} (one more)`);
+  }
+
+  /** SIGTTOU / fifo `-`: one worker less (never below one); the highest slot drains and is not replaced. */
+  removeWorker(): void {
+    if (this.stopping || this.slots.size <= 1) return;
+    const id = Math.max(...this.slots.keys());
+    const w = this.slots.get(id)!;
+    this.slots.delete(id);
+    clearTimeout(this.respawnTimers.get(id));
+    this.respawnTimers.delete(id);
+    this.retire(w, 'one worker less');
+    log.info(`processes: ${this.slots.size} (one less)`);
+  }
+
+  get processes(): number {
+    return this.slots.size;
   }
 
   /**

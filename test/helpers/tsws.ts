@@ -48,6 +48,11 @@ function killTree(pid: number): void {
   }
 }
 
+/** Kill this pid (and its children) when the test file ends: for processes a test did not spawn itself. */
+export function track(pid: number): void {
+  started.add(pid);
+}
+
 after(() => {
   for (const pid of started) killTree(pid);
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true });

@@ -1,0 +1,144 @@
+// How operators drive the master: signals, the master fifo and touch files. uWSGI's traps are fixed on
+// purpose: SIGTERM stops gracefully (uWSGI 2.0 reloads brutally), SIGUSR2/SIGTTIN/SIGTTOU and other stray
+// signals never kill or freeze the master (uWSGI has no handler for them), and every reload is a
+// zero-loss chain of new workers behind the same listening socket.
+import { constants, existsSync, openSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { Socket } from 'node:net';
+import * as log from '../log.js';
+
+/** What control can ask of the master. */
+export interface Controlled {
+  gracefulStop(why: string): void;
+  quickStop(why: string): void;
+  reload(chain: boolean, why: string): void;
+  addWorker(): void;
+  removeWorker(): void;
+  statusTable(): string;
+  reopenLog(): void;
+}
+
+/** Catchable signals whose default action would kill or stop the master; each is logged and ignored. */
+const STRAY: NodeJS.Signals[] = ['SIGUSR2', 'SIGTSTP', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGIO', 'SIGPWR', 'SIGXCPU', 'SIGXFSZ', 'SIGTRAP', 'SIGSYS'];
+
+export function installSignals(m: Controlled): void {
+  process.on('SIGTERM', () => m.gracefulStop('SIGTERM'));
+  process.on('SIGINT', () => m.quickStop('SIGINT'));
+  process.on('SIGQUIT', () => m.quickStop('SIGQUIT'));
+  process.on('SIGHUP', () => m.reload(true, 'SIGHUP'));
+  // Also replaces Node's own SIGUSR1 action (starting the inspector on port 9229), which a production
+  // master must not do because someone sent the uWSGI "print stats" signal.
+  process.on('SIGUSR1', () => log.info(`status (SIGUSR1):\n${m.statusTable()}`));
+  process.on('SIGTTIN', () => m.addWorker());
+  process.on('SIGTTOU', () => m.removeWorker());
+  for (const sig of STRAY) {
+    try {
+      process.on(sig, () => log.warn(`${sig} ignored (tsws uses TERM, INT, QUIT, HUP, USR1, TTIN and TTOU)`));
+    } catch {
+      // not a signal on this platform
+    }
+  }
+}
+
+/**
+ * uWSGI's master fifo: each byte written is a command. `echo c > /run/app/fifo`.
+ *   r, w  reload every worker at once (new worker ready before each old one drains)
+ *   c     chain reload: one worker at a time
+ *   q     graceful stop        Q  quick stop
+ *   s     log the status table +  one worker more   -  one worker less
+ *   l     reopen the log file (after logrotate moved it)
+ * Every listed fifo is active (uWSGI uses the first and switches with 0-9, which tsws does not need).
+ */
+export class MasterFifo {
+  private socket: Socket | null = null;
+
+  constructor(
+    readonly path: string,
+    private readonly m: Controlled,
+  ) {}
+
+  open(): void {
+    if (existsSync(this.path)) {
+      if (!statSync(this.path).isFIFO()) throw new Error(`master-fifo: ${this.path} exists and is not a fifo`);
+    } else {
+      const r = spawnSync('mkfifo', ['-m', '0600', this.path], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`master-fifo: cannot create ${this.path}: ${r.stderr.trim() || r.error?.message}`);
+    }
+    // Opened read-write so that a writer closing it never means EOF, and non-blocking so that libuv can
+    // poll it like a pipe: no thread sits blocked in read().
+    const fd = openSync(this.path, constants.O_RDWR | constants.O_NONBLOCK);
+    this.socket = new Socket({ fd, readable: true, writable: false });
+    this.socket.on('data', (b: Buffer) => {
+      for (const c of b.toString('latin1')) this.command(c);
+    });
+    this.socket.on('error', (e) => log.warn(`master-fifo ${this.path}: ${e.message}`));
+    this.socket.unref();
+  }
+
+  private command(c: string): void {
+    const m = this.m;
+    switch (c) {
+      case 'r':
+      case 'w':
+        return m.reload(false, `fifo ${c}`);
+      case 'c':
+        return m.reload(true, 'fifo c');
+      case 'q':
+        return m.gracefulStop('fifo q');
+      case 'Q':
+        return m.quickStop('fifo Q');
+      case 's':
+        return log.info(`status (fifo s):\n${m.statusTable()}`);
+      case '+':
+        return m.addWorker();
+      case '-':
+        return m.removeWorker();
+      case 'l':
+        return m.reopenLog();
+      case '\n':
+      case '\r':
+      case ' ':
+        return;
+      default:
+        log.warn(`master-fifo: unknown command ${JSON.stringify(c)} (r w c q Q s + - l)`);
+    }
+  }
+
+  close(remove: boolean): void {
+    this.socket?.destroy();
+    if (remove) rmSync(this.path, { force: true });
+  }
+}
+
+/** touch-reload / touch-chain-reload: a changed mtime (or a file created or deleted) triggers a reload. */
+export class TouchFiles {
+  private readonly mtimes = new Map<string, number>();
+
+  constructor(
+    private readonly files: readonly string[],
+    private readonly chain: boolean,
+    private readonly m: Controlled,
+  ) {
+    for (const f of files) this.mtimes.set(f, mtime(f));
+  }
+
+  check(): void {
+    for (const f of this.files) {
+      const now = mtime(f);
+      if (now !== this.mtimes.get(f)) {
+        this.mtimes.set(f, now);
+        this.m.reload(this.chain, `${this.chain ? 'touch-chain-reload' : 'touch-reload'} ${f}`);
+        return;
+      }
+    }
+  }
+}
+
+function mtime(f: string): number {
+  try {
+    return statSync(f).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+

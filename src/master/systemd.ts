@@ -1,0 +1,32 @@
+// systemd: readiness and state notifications (sd_notify) and socket activation (LISTEN_FDS).
+// Node cannot send a unix datagram, so notifications go through systemd-notify, which since systemd 246
+// waits until the manager has read the message (no race with a short-lived sender). The unit file sets
+// NotifyAccess=all, and every message names the master as MAINPID.
+import { spawn } from 'node:child_process';
+import * as log from '../log.js';
+
+let warned = false;
+
+/** Send `KEY=VALUE` lines to $NOTIFY_SOCKET, if set. Never throws, never blocks the event loop. */
+export function notify(fields: Record<string, string>): void {
+  if (!process.env.NOTIFY_SOCKET) return;
+  const args = [`--pid=${process.pid}`, ...Object.entries(fields).map(([k, v]) => `${k}=${v}`)];
+  const p = spawn('systemd-notify', args, { stdio: 'ignore' });
+  p.on('error', (e) => {
+    if (!warned) log.warn(`NOTIFY_SOCKET is set but systemd-notify cannot run (${e.message}): systemd will not hear about readiness`);
+    warned = true;
+  });
+}
+
+/** The fd systemd passed for socket activation (LISTEN_FDS, first socket = fd 3), or null. */
+export function activatedSocket(): number | null {
+  const pid = Number(process.env.LISTEN_PID);
+  const fds = Number(process.env.LISTEN_FDS);
+  if (pid !== process.pid || !(fds >= 1)) return null;
+  // As sd_listen_fds(unset_environment=1): the workers must not believe the sockets are theirs.
+  delete process.env.LISTEN_PID;
+  delete process.env.LISTEN_FDS;
+  delete process.env.LISTEN_FDNAMES;
+  if (fds > 1) log.warn(`LISTEN_FDS=${fds}: tsws serves the first socket (fd 3) only`);
+  return 3;
+}

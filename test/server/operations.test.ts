@@ -1,0 +1,240 @@
+// Operations end to end: daemon mode, pidfile control, zero-loss reloads, signals, touch files, the master
+// fifo, systemd notifications and privileges.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { alive, APPS, BIN, load, request, ROOT, SAMPLES, startTsws, tempDir, track, waitFor } from '../helpers/tsws.js';
+
+const probe = `module = ${APPS}/probe.js`;
+
+/** Run bin/tsws to completion (a launcher, --stop, --reload). */
+function tsws(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; out: string; ms: number }> {
+  const start = Date.now();
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });
+    let out = '';
+    p.stdout.on('data', (b) => (out += b));
+    p.stderr.on('data', (b) => (out += b));
+    p.on('exit', (code) => resolve({ code, out, ms: Date.now() - start }));
+  });
+}
+
+function session(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[3]);
+}
+
+test('daemonize + pidfile: returns once ready, master in its own session, log fills, app answers; a second start is refused', async () => {
+  const dir = tempDir();
+  const ini = join(dir, 'app.ini');
+  writeFileSync(ini, `[uwsgi]\n${probe}\nhttp = 127.0.0.1:0\nprocesses = 2\ndaemonize = ${dir}/tsws.log\npidfile = ${dir}/app.pid\n`);
+  const first = await tsws(['--ini', ini], dir);
+  assert.equal(first.code, 0, first.out);
+  assert.ok(first.ms < 10_000, `returned after ${first.ms} ms`);
+  const pid = Number(readFileSync(join(dir, 'app.pid'), 'utf8'));
+  track(pid);
+  assert.match(first.out, new RegExp(`daemonized: master pid ${pid}`));
+  assert.equal(session(pid), pid, 'the master leads its own session');
+  const log = readFileSync(join(dir, 'tsws.log'), 'utf8');
+  assert.match(log, /ready on/);
+  const url = /listening on (\S+)/.exec(log)![1];
+  assert.equal((await request(`${url}/pid`)).status, 200);
+  await waitFor('the request line in the log', () => readFileSync(join(dir, 'tsws.log'), 'utf8').includes('GET /pid'));
+
+  const second = await tsws(['--ini', ini], dir);
+  assert.notEqual(second.code, 0);
+  assert.match(second.out, new RegExp(`already running \\(pid ${pid}\\)`));
+  assert.ok(alive(pid), 'the first one is left alone');
+  assert.equal((await request(`${url}/pid`)).status, 200);
+
+  const stop = await tsws(['--stop', join(dir, 'app.pid')], dir);
+  assert.equal(stop.code, 0, stop.out);
+  assert.match(stop.out, new RegExp(`stopped pid ${pid}`));
+  assert.ok(!alive(pid));
+  assert.ok(!existsSync(join(dir, 'app.pid')), 'pidfile removed');
+});
+
+test('a daemon that fails reports why on the launcher\'s stderr, with its exit code', async () => {
+  const dir = tempDir();
+  const ini = join(dir, 'app.ini');
+  writeFileSync(ini, `[uwsgi]\nmodule = ${APPS}/throws-at-load.js\nhttp = 127.0.0.1:0\ndaemonize = ${dir}/tsws.log\n`);
+  const r = await tsws(['--ini', ini], dir);
+  assert.equal(r.code, 22);
+  assert.match(r.out, /the daemon failed \(exit 22\)/);
+  assert.match(r.out, /cannot connect to the model store/);
+});
+
+test('a stale pidfile is replaced', async () => {
+  const t0 = await startTsws({ ini: `${probe}\nprocesses = 1` });
+  t0.signal('SIGKILL'); // leaves nothing behind but proves a dead pid
+  const deadPid = t0.pid;
+  await t0.exited;
+  const dir = tempDir();
+  writeFileSync(join(dir, 'app.pid'), `${deadPid}\n`);
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\npidfile = ${dir}/app.pid` });
+  assert.equal(Number(readFileSync(join(dir, 'app.pid'), 'utf8')), t.pid);
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});
+
+test('tsws --reload PIDFILE during 10 s of load from 6 clients: zero failed requests, every worker replaced', async () => {
+  const t = await startTsws({ ini: `${probe}\nprocesses = 3\nthreads = 2\npidfile = app.pid\ndisable-logging = true` });
+  const before = t.workers();
+  const loadDone = load(t.url, { clients: 6, durationMs: 10_000, path: '/sleep/15' });
+  await new Promise((r) => setTimeout(r, 2000));
+  const r = await tsws(['--reload', join(t.dir, 'app.pid')], t.dir);
+  assert.equal(r.code, 0, r.out);
+  await t.waitForLog(/reload done: 3 of 3 worker\(s\) replaced/, 15_000);
+  const result = await loadDone;
+  assert.deepEqual(result.errors, {});
+  assert.deepEqual(Object.keys(result.statuses), ['200']);
+  assert.ok(result.ok > 500, `${result.ok} requests`);
+  const after = t.workers();
+  assert.equal(after.length, 3);
+  for (const p of before) assert.ok(!after.includes(p), `worker ${p} was replaced`);
+  const stop = await tsws(['--stop', join(t.dir, 'app.pid')], t.dir);
+  assert.equal(stop.code, 0);
+  assert.equal(await t.exited, 0);
+  assert.ok(!existsSync(join(t.dir, 'app.pid')));
+});
+
+test('SIGHUP reloads new app code; a reload whose new code does not load keeps the old workers serving', async () => {
+  const dir = tempDir();
+  const app = join(dir, 'app.mjs');
+  writeFileSync(app, `export default (req, res) => res.end('v1');\n`);
+  const t = await startTsws({ ini: `module = ${app}\nprocesses = 2` });
+  assert.equal((await request(`${t.url}/`)).body, 'v1');
+  writeFileSync(app, `export default (req, res) => res.end('v2');\n`);
+  t.signal('SIGHUP');
+  await t.waitForLog(/reload done: 2 of 2/);
+  assert.equal((await request(`${t.url}/`)).body, 'v2');
+
+  writeFileSync(app, `export default (req, res) => res.end('v3' ;\n`);
+  t.signal('SIGHUP');
+  await t.waitForLog(/reload of worker \d failed: the new worker did not start/);
+  await t.waitForLog(/reload done: 0 of 2/);
+  assert.equal((await request(`${t.url}/`)).body, 'v2', 'the old workers still serve');
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});
+
+test('SIGTTIN adds a worker, SIGTTOU removes one; SIGUSR2 and other stray signals leave the master running', async () => {
+  const t = await startTsws({ ini: `${probe}\nprocesses = 2` });
+  t.signal('SIGTTIN');
+  await waitFor('3 workers', () => t.workers().length === 3 && t.output().includes('processes: 3'));
+  t.signal('SIGTTOU');
+  await waitFor('2 workers', () => t.workers().length === 2);
+  for (const sig of ['SIGUSR2', 'SIGTSTP', 'SIGALRM', 'SIGWINCH', 'SIGPIPE'] as NodeJS.Signals[]) t.signal(sig);
+  await t.waitForLog(/SIGUSR2 ignored/);
+  const state = readFileSync(`/proc/${t.pid}/stat`, 'utf8').split(') ')[1][0];
+  assert.notEqual(state, 'T', 'not stopped by SIGTSTP');
+  assert.equal((await request(`${t.url}/pid`)).status, 200);
+  t.signal('SIGUSR1');
+  await t.waitForLog(/status \(SIGUSR1\):\n\s*wid\s+pid\s+state\s+requests/);
+  assert.equal(spawnSync('sh', ['-c', 'ss -ltn | grep -c ":9229 "']).stdout.toString().trim(), '0', 'SIGUSR1 did not start the inspector');
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});
+
+test('SIGINT is a quick stop: the master exits at once; a request in flight gets 502, not a dropped connection', async () => {
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1` });
+  const slow = request(`${t.url}/sleep/5000`, { method: 'POST', body: 'x', headers: { 'content-length': '1' } });
+  await new Promise((r) => setTimeout(r, 300));
+  const start = Date.now();
+  t.signal('SIGINT');
+  const r = await slow;
+  assert.equal(r.status, 502);
+  assert.equal(await t.exited, 0);
+  assert.ok(Date.now() - start < 3000);
+});
+
+test('a unix datagram listener on NOTIFY_SOCKET receives READY=1, then STOPPING=1', async () => {
+  const dir = tempDir();
+  const sock = join(dir, 'notify.sock');
+  // Node has no unix datagram sockets; python3 plays systemd's part.
+  const listener = spawn('python3', ['-u', '-c', `
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("listening", flush=True)
+while True:
+    data = s.recv(4096)
+    print(data.decode().replace("\\n", " | "), flush=True)
+`, sock]);
+  track(listener.pid!);
+  let heard = '';
+  listener.stdout.on('data', (b) => (heard += b));
+  await waitFor('the listener', () => heard.includes('listening'));
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1`, env: { NOTIFY_SOCKET: sock } });
+  await waitFor('READY=1', () => /READY=1/.test(heard) && heard, 5000);
+  assert.match(heard, new RegExp(`MAINPID=${t.pid}`));
+  assert.match(heard, /STATUS=1 worker\(s\) x 1 thread\(s\) ready on/);
+  t.signal('SIGHUP');
+  await waitFor('RELOADING=1', () => /RELOADING=1/.test(heard), 5000);
+  t.signal('SIGTERM');
+  await t.exited;
+  await waitFor('STOPPING=1', () => /STOPPING=1/.test(heard), 5000);
+  listener.kill();
+});
+
+test('touch-reload: touching the file replaces every worker', async () => {
+  const dir = tempDir();
+  const touch = join(dir, 'reload.touch');
+  writeFileSync(touch, '');
+  const t = await startTsws({ ini: `${probe}\nprocesses = 2\ntouch-reload = ${touch}\nmaster-interval = 0.2` });
+  const before = t.workers();
+  const later = new Date(Date.now() + 5000);
+  utimesSync(touch, later, later);
+  await t.waitForLog(/reload of 2 worker\(s\): touch-reload/);
+  await t.waitForLog(/reload done: 2 of 2/);
+  await waitFor('new workers', () => {
+    const now = t.workers();
+    return now.length === 2 && now.every((p) => !before.includes(p));
+  });
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});
+
+test('master-fifo: c chain-reloads, + adds a worker, s logs the status, l reopens the log, q stops gracefully', async () => {
+  const dir = tempDir();
+  const fifo = join(dir, 'master.fifo');
+  const logfile = join(dir, 'tsws.log');
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nmaster-fifo = ${fifo}\nlogto = ${logfile}\nvacuum = true`, waitReady: false });
+  await waitFor('ready', () => existsSync(logfile) && readFileSync(logfile, 'utf8').includes('ready on'));
+  const before = t.workers();
+  writeFileSync(fifo, 'c');
+  await waitFor('chain reload', () => readFileSync(logfile, 'utf8').includes('reload done: 1 of 1'));
+  await waitFor('the old worker to exit', () => !t.workers().includes(before[0]));
+  writeFileSync(fifo, '+s');
+  await waitFor('2 workers', () => t.workers().length === 2);
+  await waitFor('status', () => readFileSync(logfile, 'utf8').includes('status (fifo s)'));
+  renameSync(logfile, `${logfile}.1`); // what logrotate does
+  writeFileSync(fifo, 'l');
+  await waitFor('a new log file', () => existsSync(logfile) && readFileSync(logfile, 'utf8').includes('log reopened'));
+  writeFileSync(fifo, 'q');
+  assert.equal(await t.exited, 0);
+  assert.match(readFileSync(logfile, 'utf8'), /graceful stop \(fifo q\)/);
+  assert.ok(!existsSync(fifo), 'vacuum removed the fifo');
+});
+
+test('uid/gid: workers run as the given user after the master bound its socket', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+  const t = await startTsws({ ini: `module = ${SAMPLES}/hello.js\nprocesses = 1\nuid = nobody\ngid = nogroup` });
+  const [w] = t.workers();
+  const status = readFileSync(`/proc/${w}/status`, 'utf8');
+  const nobody = spawnSync('id', ['-u', 'nobody']).stdout.toString().trim();
+  assert.match(status, new RegExp(`^Uid:\\s+${nobody}\\s`, 'm'));
+  assert.match(t.output(), new RegExp(`running as uid ${nobody}`));
+  assert.equal((await request(`${t.url}/`)).status, 200);
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});
+
+test('systemd-analyze verify accepts conf/tsws.service', { skip: spawnSync('sh', ['-c', 'command -v systemd-analyze']).status !== 0 && 'systemd-analyze not installed' }, () => {
+  for (const unit of ['tsws.service']) {
+    const r = spawnSync('systemd-analyze', ['verify', join(ROOT, 'conf', unit)], { encoding: 'utf8' });
+    // verify also checks that ExecStart's binary exists; /usr/bin/env does.
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.doesNotMatch(r.stderr, /tsws\.service:\d+:/, r.stderr);
+  }
+});

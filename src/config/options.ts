@@ -265,11 +265,11 @@ export const OPTIONS = {
 
   // ---- Stats -------------------------------------------------------------------------------------
   stats: {
-    type: 'address', group: 'stats', default: null, implemented: false,
-    help: 'Serve uWSGI-shaped JSON stats on this address (host:port or unix path)',
+    type: 'address', group: 'stats', default: null, implemented: true,
+    help: 'Serve uWSGI-shaped JSON stats on this address (host:port, :port = loopback, or a unix path)',
   },
   'stats-http': {
-    type: 'bool', group: 'stats', default: false, implemented: false,
+    type: 'bool', group: 'stats', default: false, implemented: true,
     help: 'Serve stats over HTTP: JSON at /, Prometheus text at /metrics',
   },
 

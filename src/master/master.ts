@@ -21,14 +21,19 @@ import { AppLoadError, Pool } from './pool.js';
 import { applyUmask, dropPrivileges, PrivilegeError, resolvePrivileges } from './privileges.js';
 import { statusTable } from './status.js';
 import { activatedSocket, notify } from './systemd.js';
+import { Stats, type StatsSource } from '../stats/collector.js';
+import { startStatsServer } from '../stats/server.js';
+import type { Server } from 'node:net';
 import { Watchdog } from './watchdog.js';
 
-export class Master implements Controlled {
+export class Master implements Controlled, StatsSource {
   readonly router: Router;
   readonly pool: Pool;
   readonly watchdog: Watchdog;
   readonly runtimeDir: string;
   private tick: NodeJS.Timeout | null = null;
+  readonly stats = new Stats();
+  private statsServer: { server: Server; unixPath: string | null } | null = null;
   private readonly fifos: MasterFifo[];
   private readonly touches: TouchFiles[];
   readonly startedAt = Date.now();
@@ -60,8 +65,9 @@ export class Master implements Controlled {
       {
         available: () => this.pool.available(),
         drained: (up) => this.pool.drained(up),
-        requestEnded: (up) => {
-          const w = this.pool.workerOf(up);
+        requestEnded: (up, status, micros) => {
+          this.stats.requestEnded(status, micros);
+          const w = up && this.pool.workerOf(up);
           if (w) this.watchdog.afterRequest(w);
         },
         harakiri: (up, ex) => {
@@ -97,6 +103,11 @@ export class Master implements Controlled {
       const activated = activatedSocket();
       this.boundAddress = await bind(this.router.server, activated ?? this.cfg.http!, Math.max(1024, this.cfg.listen), this.cfg['chmod-socket']);
       for (const f of this.fifos) f.open();
+      if (this.cfg.stats) {
+        const st = await startStatsServer(this.cfg.stats, this.cfg['stats-http'], this);
+        this.statsServer = st;
+        log.info(`stats on ${st.where}${this.cfg['stats-http'] ? ' (JSON at /, Prometheus at /metrics)' : ''}`);
+      }
       // Privileges go after binding (port 80 needs root) and before any worker exists (they inherit them).
       const to = resolvePrivileges(this.cfg.uid, this.cfg.gid);
       if (to) {
@@ -104,7 +115,7 @@ export class Master implements Controlled {
         log.info(`running as uid ${to.uid} gid ${to.gid}`);
       }
     } catch (e) {
-      if (!(e instanceof BindError || e instanceof PrivilegeError || (e instanceof Error && e.message.startsWith('master-fifo')))) throw e;
+      if (!(e instanceof BindError || e instanceof PrivilegeError || (e instanceof Error && /^(master-fifo|stats):/.test(e.message)))) throw e;
       log.warn(e.message);
       this.cleanup();
       return 1;
@@ -209,6 +220,8 @@ export class Master implements Controlled {
 
   private cleanup(): void {
     for (const f of this.fifos) f.close(this.cfg.vacuum);
+    this.statsServer?.server.close();
+    if (this.cfg.vacuum && this.statsServer?.unixPath) rmSync(this.statsServer.unixPath, { force: true });
     if (this.pidfile) removePidfile(this.pidfile);
     rmSync(this.runtimeDir, { recursive: true, force: true });
     const http = this.cfg.http ? parseAddress(this.cfg.http) : null;

@@ -51,6 +51,7 @@ export class Worker {
   memory: MemorySample | null = null;
   requestLimit = 0;
   harakiris = 0;
+  exceptions = 0;
   /** A reload's new worker for a slot: it takes the slot (and `predecessor` drains) only once it is ready. */
   predecessor: Worker | null = null;
   onReady: ((ok: boolean) => void) | null = null;
@@ -133,6 +134,8 @@ export class Pool {
   crashes = 0;
   /** Spawns after the first `processes` (replacements and respawns). */
   respawns = 0;
+  /** Per worker id, across incarnations: spawns, requests of exited incarnations, last recycle reason. */
+  readonly history = new Map<number, { spawns: number; requests: number; lastReason: string }>();
   private readonly byUpstream = new Map<Upstream, Worker>();
 
   constructor(
@@ -174,6 +177,9 @@ export class Pool {
       : spawn(process.execPath, args, options);
     const w = new Worker(id, generation, child, socketPath);
     w.requestLimit = this.opts.requestLimit(id);
+    const h = this.history.get(id) ?? { spawns: 0, requests: 0, lastReason: '' };
+    h.spawns++;
+    this.history.set(id, h);
     if (this.generation > this.opts.processes) this.respawns++;
     this.all.add(w);
     // The app's own output goes to the same log as the master's, and follows it across log reopens.
@@ -218,6 +224,8 @@ export class Pool {
         w.onReady?.(true);
         break;
       case 'exception':
+        w.exceptions++;
+        if (!m.fatal) break; // answered 500, already in the log through the worker's stderr
         log.warn(`${w.label}: uncaught exception in the app:\n${m.error}`);
         this.recycle(w, 'uncaught exception in the app', 'exception');
         break;
@@ -323,6 +331,11 @@ export class Pool {
     const how = signal ? `killed by signal ${signal}` : `exit code ${code}`;
     const asked = was === 'stopping' || was === 'draining';
     if (!asked) this.crashes++;
+    const h = this.history.get(w.id);
+    if (h) {
+      h.requests += w.upstream?.requests ?? 0;
+      h.lastReason = w.reason || (asked ? '' : `died (${how})`);
+    }
     if (asked) log.info(`${w.label} stopped (${w.reason}; ${how})`);
     else if (code === EXIT_LOAD_ERROR) log.warn(`${w.label} could not load the app (${how}); its error is above`);
     else log.warn(`${w.label} died (${how})${was === 'spawning' ? ' before it was ready' : ''}`);

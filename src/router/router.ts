@@ -32,8 +32,8 @@ export interface RouterHooks {
   available(): boolean;
   /** A draining worker has nothing in flight any more: it can be told to stop. */
   drained(w: Upstream): void;
-  /** A request on `w` ended (any outcome). */
-  requestEnded(w: Upstream, status: number): void;
+  /** A request ended, on worker `w` or answered by the router alone (w null): for limits and stats. */
+  requestEnded(w: Upstream | null, status: number, micros: number, bytes: number): void;
   /** A request on `w` ran past harakiri; the router has already answered 504. */
   harakiri(w: Upstream, ex: Exchange): void;
 }
@@ -154,7 +154,7 @@ export class Router {
       req,
       res,
       arrived: now,
-      bytesBefore: this.opts.logLine ? req.socket.bytesWritten : 0,
+      bytesBefore: req.socket.bytesWritten,
       worker: null,
       slot: -1,
       sentAt: 0,
@@ -273,16 +273,20 @@ export class Router {
     }
     this.totalRequests++;
     const status = ex.res.writableFinished ? ex.res.statusCode : 499; // 499: the client closed first (nginx)
+    const micros = Math.round((performance.now() - ex.arrived) * 1000);
+    const bytes = ex.req.socket.bytesWritten - ex.bytesBefore;
     if (w) {
       w.requests++;
-      this.hooks.requestEnded(w, status);
+      w.runningMicros += micros;
+      w.tx += bytes;
     }
-    if (this.opts.logLine) this.logRequest(ex, w, status);
+    this.hooks.requestEnded(w, status, micros, bytes);
+    if (this.opts.logLine) this.logRequest(ex, w, status, micros, bytes);
     this.pump();
     if (this.closing) this.checkIdle();
   }
 
-  private logRequest(ex: Exchange, w: Upstream | null, status: number): void {
+  private logRequest(ex: Exchange, w: Upstream | null, status: number, micros: number, bytes: number): void {
     const req = ex.req;
     this.opts.log(
       this.opts.logLine!({
@@ -291,8 +295,8 @@ export class Router {
         uri: req.url ?? '-',
         proto: `HTTP/${req.httpVersion}`,
         status,
-        size: req.socket.bytesWritten - ex.bytesBefore,
-        micros: Math.round((performance.now() - ex.arrived) * 1000),
+        size: bytes,
+        micros,
         wid: w?.id ?? 0,
         pid: w?.pid ?? 0,
         workerRequests: w?.requests ?? 0,

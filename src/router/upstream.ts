@@ -11,6 +11,9 @@ export interface Upstream {
   websockets: number;
   /** Requests that ended on this worker. */
   requests: number;
+  /** Sum of their durations (µs) and bytes sent to clients: uWSGI's running_time and tx. */
+  runningMicros: number;
+  tx: number;
   /** Requests sent and not yet ended, in no particular order: its length is the worker's busy slots. */
   readonly exchanges: Exchange[];
 }
@@ -22,7 +25,7 @@ export const IDLE_SOCKET_MS = 4000;
 export function createUpstream(id: number, pid: number, socketPath: string): Upstream {
   const agent = new Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' });
   const proxy = new ProxyServer({ target: { socketPath, host: 'localhost' } as never, agent });
-  return { id, pid, proxy, agent, websockets: 0, requests: 0, exchanges: [] };
+  return { id, pid, proxy, agent, websockets: 0, requests: 0, runningMicros: 0, tx: 0, exchanges: [] };
 }
 
 export type { ClientRequest };

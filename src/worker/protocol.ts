@@ -14,8 +14,11 @@ export interface WorkerBoot {
 
 export type ToMaster =
   | { readonly type: 'ready' }
-  /** The app threw where tsws could not answer for it: drain this worker and replace it. */
-  | { readonly type: 'exception'; readonly error: string }
+  /**
+   * The app threw. `fatal`: it escaped to the process (uncaughtException): drain and replace this worker.
+   * Otherwise the handler's own throw or rejection, answered 500 (counted, as uWSGI's exceptions).
+   */
+  | { readonly type: 'exception'; readonly error: string; readonly fatal: boolean }
   | { readonly type: 'pong'; readonly seq: number };
 
 export type ToWorker =

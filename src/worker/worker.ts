@@ -57,8 +57,9 @@ loading = false;
 // request still answers that request with a 500.
 const current = new AsyncLocalStorage<ServerResponse>();
 
-function fail(res: ServerResponse | undefined, err: unknown): void {
+function fail(res: ServerResponse | undefined, err: unknown, fatal = false): void {
   process.stderr.write(`worker ${boot.id} (pid ${process.pid}): ${describe(err)}\n`);
+  if (!fatal) send({ type: 'exception', error: String(err), fatal: false });
   if (!res || res.writableEnded) return;
   if (res.headersSent) {
     res.destroy(); // a truncated body must not look complete
@@ -71,8 +72,8 @@ function fail(res: ServerResponse | undefined, err: unknown): void {
 // An exception no handler caught leaves the process in an unknown state (Node's own advice is to restart):
 // answer the request it came from, and ask the master to drain and replace this worker.
 function uncaught(err: unknown): void {
-  fail(current.getStore(), err);
-  send({ type: 'exception', error: describe(err) });
+  fail(current.getStore(), err, true);
+  send({ type: 'exception', error: describe(err), fatal: true });
 }
 process.on('uncaughtException', uncaught);
 process.on('unhandledRejection', uncaught);

@@ -1,0 +1,132 @@
+// Request counters and the duration histogram, fed by the router at the end of every request, plus the
+// uWSGI-shaped stats document built from the master's live state on demand.
+import { userInfo } from 'node:os';
+import type { Config } from '../config/options.js';
+import type { Pool, Worker } from '../master/pool.js';
+import type { Router } from '../router/router.js';
+import { VERSION } from '../version.js';
+
+/** Histogram buckets for request durations, in seconds (Prometheus' defaults, stretched to 60 s). */
+export const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export class Stats {
+  /** Requests by status class: 2xx, 4xx, 5xx…; `499` (client closed first) is counted as 4xx, like nginx. */
+  readonly byClass: Record<string, number> = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
+  /** Answers the router gave itself: 502, 503, 504 (and 431, 400 from Node's parser are not requests). */
+  readonly routerAnswers: Record<string, number> = {};
+  /** Non-cumulative bucket counts; the last one is +Inf. */
+  readonly buckets: number[] = new Array(BUCKETS.length + 1).fill(0);
+  durationSum = 0;
+  count = 0;
+
+  requestEnded(status: number, micros: number): void {
+    const cls = `${Math.floor(status / 100)}xx`;
+    this.byClass[cls] = (this.byClass[cls] ?? 0) + 1;
+    const s = micros / 1e6;
+    let i = 0;
+    while (i < BUCKETS.length && s > BUCKETS[i]) i++;
+    this.buckets[i]++;
+    this.durationSum += s;
+    this.count++;
+  }
+}
+
+/** What the stats server reads from the master. */
+export interface StatsSource {
+  readonly cfg: Config;
+  readonly pool: Pool;
+  readonly router: Router;
+  readonly stats: Stats;
+  readonly startedAt: number;
+  readonly boundAddress: string;
+}
+
+function workerStatus(w: Worker): string {
+  if (w.state !== 'serving') return w.state; // spawning, draining, stopping: tsws states, shown as they are
+  return (w.upstream?.exchanges.length ?? 0) > 0 ? 'busy' : 'idle';
+}
+
+/** The uWSGI stats document (uwsgi-semantics.md §4), with tsws's own fields added under `tsws`. */
+export function uwsgiStats(src: StatsSource): Record<string, unknown> {
+  const { cfg, pool, router } = src;
+  const workers = pool.workers().map((w) => {
+    const up = w.upstream;
+    const inflight = up?.exchanges.length ?? 0;
+    const h = pool.history.get(w.id);
+    const requests = up?.requests ?? 0;
+    return {
+      id: w.id,
+      pid: w.pid,
+      accepting: w.state === 'serving' ? 1 : 0,
+      requests: (h?.requests ?? 0) + requests, // across respawns, as uWSGI
+      delta_requests: requests, // this incarnation
+      exceptions: w.exceptions,
+      harakiri_count: w.harakiris,
+      signals: 0,
+      signal_queue: 0,
+      status: workerStatus(w),
+      rss: w.memory?.rss ?? 0,
+      vsz: w.memory?.vsz ?? 0,
+      running_time: up?.runningMicros ?? 0,
+      avg_rt: requests ? Math.round((up?.runningMicros ?? 0) / requests) : 0,
+      last_spawn: Math.floor(w.spawnedAt / 1000),
+      respawn_count: h?.spawns ?? 1,
+      tx: up?.tx ?? 0,
+      // One core per concurrent slot (`threads`): in tsws a worker serves `threads` requests at once.
+      cores: Array.from({ length: cfg.threads }, (_, i) => ({
+        id: i,
+        requests: 0,
+        static_requests: 0,
+        routed_requests: 0,
+        offloaded_requests: 0,
+        write_errors: 0,
+        read_errors: 0,
+        in_request: i < inflight ? 1 : 0,
+        vars: [],
+        req_info: {},
+      })),
+      // tsws's own fields
+      state: w.state,
+      in_flight: inflight,
+      request_limit: w.requestLimit,
+      last_recycle_reason: h?.lastReason ?? '',
+      recycle_reason: w.reason,
+    };
+  });
+  const inflight = workers.reduce((s, w) => s + w.in_flight, 0);
+  return {
+    version: `tsws-${VERSION}`,
+    listen_queue: router.queued,
+    listen_queue_errors: router.queueFull,
+    signal_queue: 0,
+    load: inflight + router.queued,
+    pid: process.pid,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    cwd: process.cwd(),
+    locks: [],
+    sockets: [{ name: src.boundAddress, proto: 'http', queue: router.queued, max_queue: cfg.listen, shared: 0, can_offload: 0 }],
+    workers,
+    tsws: {
+      user: safeUser(),
+      uptime: Math.round((Date.now() - src.startedAt) / 1000),
+      processes: pool.processes,
+      threads: cfg.threads,
+      in_flight: inflight,
+      queue: router.queued,
+      requests: router.totalRequests,
+      requests_by_class: src.stats.byClass,
+      recycles: Object.fromEntries(pool.recycles),
+      respawns: pool.respawns,
+      crashes: pool.crashes,
+    },
+  };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? '');
+  }
+}

@@ -1,0 +1,48 @@
+// Prometheus text exposition format 0.0.4, following its naming conventions: a `tsws_` prefix, base units
+// (seconds, bytes), `_total` on counters, one HELP and TYPE per metric family.
+import { BUCKETS, type StatsSource } from './collector.js';
+
+function esc(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+export function prometheusText(src: StatsSource): string {
+  const out: string[] = [];
+  const family = (name: string, type: string, help: string, samples: [Record<string, string | number>, number][]) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) {
+      const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(String(v))}"`).join(',');
+      out.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 0}`);
+    }
+  };
+  const { stats, pool, router } = src;
+  family('tsws_requests_total', 'counter', 'Requests answered, by status class (499: the client closed first, counted as 4xx).',
+    Object.entries(stats.byClass).map(([c, n]) => [{ status_class: c }, n]));
+  // Histogram: cumulative buckets, then sum and count.
+  out.push('# HELP tsws_request_duration_seconds Time from the request arriving at the router to its response ending.', '# TYPE tsws_request_duration_seconds histogram');
+  let cum = 0;
+  BUCKETS.forEach((b, i) => {
+    cum += stats.buckets[i];
+    out.push(`tsws_request_duration_seconds_bucket{le="${b}"} ${cum}`);
+  });
+  cum += stats.buckets[BUCKETS.length];
+  out.push(`tsws_request_duration_seconds_bucket{le="+Inf"} ${cum}`, `tsws_request_duration_seconds_sum ${stats.durationSum}`, `tsws_request_duration_seconds_count ${stats.count}`);
+  family('tsws_queue_requests', 'gauge', 'Requests waiting for a free worker slot.', [[{}, router.queued]]);
+  family('tsws_queue_full_total', 'counter', 'Requests answered 503 because the queue (listen) was full.', [[{}, router.queueFull]]);
+  const workers = pool.workers();
+  family('tsws_in_flight_requests', 'gauge', 'Requests being served by workers.', [[{}, workers.reduce((s, w) => s + (w.upstream?.exchanges.length ?? 0), 0)]]);
+  family('tsws_workers', 'gauge', 'Worker processes by state.',
+    ['spawning', 'serving', 'draining', 'stopping'].map((st) => [{ state: st }, workers.filter((w) => w.state === st).length]));
+  family('tsws_worker_rss_bytes', 'gauge', 'Resident memory of each worker and the processes it started.',
+    workers.map((w) => [{ worker: w.id, pid: w.pid }, w.memory?.rss ?? 0]));
+  family('tsws_worker_virtual_memory_bytes', 'gauge', 'Address space of each worker process.',
+    workers.map((w) => [{ worker: w.id, pid: w.pid }, w.memory?.vsz ?? 0]));
+  family('tsws_worker_requests_total', 'counter', 'Requests served by each worker process since it started.',
+    workers.map((w) => [{ worker: w.id, pid: w.pid }, w.upstream?.requests ?? 0]));
+  family('tsws_recycles_total', 'counter', 'Workers recycled or killed by the watchdog, by reason.',
+    ['reload-on-rss', 'reload-on-as', 'evil-reload-on-rss', 'evil-reload-on-as', 'max-requests', 'max-worker-lifetime', 'harakiri', 'exception'].map((r) => [{ reason: r }, pool.recycles.get(r as never) ?? 0]));
+  family('tsws_respawns_total', 'counter', 'Workers started after the first ones (replacements and respawns).', [[{}, pool.respawns]]);
+  family('tsws_worker_crashes_total', 'counter', 'Workers that exited without being asked to.', [[{}, pool.crashes]]);
+  family('tsws_start_time_seconds', 'gauge', 'Start time of the master, in seconds since the Unix epoch.', [[{}, Math.floor(src.startedAt / 1000)]]);
+  return out.join('\n') + '\n';
+}

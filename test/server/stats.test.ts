@@ -1,0 +1,186 @@
+// Observability: the uWSGI-shaped stats server, Prometheus text over stats-http, and `tsws top` in tmux.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { APPS, BIN, load, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
+
+const probe = `module = ${APPS}/probe.js`;
+
+function rawStats(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, host);
+    let d = '';
+    s.on('data', (b) => (d += b));
+    s.on('end', () => resolve(d));
+    s.on('error', reject);
+  });
+}
+
+const WORKER_FIELDS = ['id', 'pid', 'accepting', 'requests', 'delta_requests', 'exceptions', 'harakiri_count', 'signals', 'status', 'rss', 'vsz', 'running_time', 'avg_rt', 'last_spawn', 'respawn_count', 'tx', 'cores'];
+const TOP_FIELDS = ['version', 'pid', 'uid', 'gid', 'cwd', 'listen_queue', 'listen_queue_errors', 'load', 'sockets', 'workers'];
+
+test('the raw TCP stats server sends one uWSGI-shaped JSON document with every field, for 3 workers', async () => {
+  const t = await startTsws({ ini: `${probe}\nprocesses = 3\nthreads = 2\nstats = 127.0.0.1:0\nmaster-interval = 0.2` });
+  const m = await t.waitForLog(/stats on 127\.0\.0\.1:(\d+)/);
+  await load(t.url, { clients: 3, count: 30, path: '/pid' });
+  await new Promise((r) => setTimeout(r, 500)); // one poll: memory sampled for every worker
+  const doc = JSON.parse(await rawStats('127.0.0.1', Number(m[1])));
+  for (const f of TOP_FIELDS) assert.ok(f in doc, `top-level ${f}`);
+  assert.equal(doc.pid, t.pid);
+  assert.equal(doc.workers.length, 3);
+  assert.deepEqual(doc.sockets[0].proto, 'http');
+  assert.equal(doc.sockets[0].max_queue, 100);
+  let served = 0;
+  for (const w of doc.workers) {
+    for (const f of WORKER_FIELDS) assert.ok(f in w, `worker field ${f}`);
+    assert.ok(w.rss > 1024 * 1024, `worker ${w.id} rss ${w.rss}`);
+    assert.ok(w.vsz > w.rss);
+    assert.equal(w.cores.length, 2);
+    assert.ok(['idle', 'busy'].includes(w.status));
+    for (const f of ['in_flight', 'state', 'last_recycle_reason']) assert.ok(f in w, `tsws field ${f}`);
+    served += w.requests;
+  }
+  assert.equal(served, 30);
+  assert.ok(doc.workers.every((w: { requests: number }) => w.requests > 0), 'every worker served some');
+  assert.equal(doc.tsws.requests, 30);
+  for (const f of ['in_flight', 'queue', 'recycles', 'respawns']) assert.ok(f in doc.tsws, `tsws.${f}`);
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});
+
+test('recycles are counted by reason in the stats, and the last reason is shown per worker', async () => {
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nmax-requests = 3\nstats = 127.0.0.1:0` });
+  const m = await t.waitForLog(/stats on 127\.0\.0\.1:(\d+)/);
+  await load(t.url, { clients: 1, count: 7, path: '/pid' });
+  await t.waitForLog(/recycling: max-requests/);
+  const doc = await waitFor('two recycles', async () => {
+    const d = JSON.parse(await rawStats('127.0.0.1', Number(m[1])));
+    return d.tsws.recycles['max-requests'] >= 2 && d;
+  });
+  const w = doc.workers.find((x: { state: string }) => x.state === 'serving');
+  assert.match(w.last_recycle_reason, /max-requests reached/);
+  assert.ok(w.respawn_count >= 3);
+  assert.ok(w.requests >= 6 && w.delta_requests < w.requests, 'requests kept across respawns, delta_requests per incarnation');
+  t.signal('SIGTERM');
+  await t.exited;
+});
+
+/** A strict reader of the Prometheus text format 0.0.4: returns families with their samples, or throws. */
+function parseExposition(text: string): Map<string, { type: string; samples: { name: string; labels: string; value: number }[] }> {
+  const families = new Map<string, { type: string; samples: { name: string; labels: string; value: number }[] }>();
+  let current = '';
+  assert.ok(text.endsWith('\n'), 'ends with a newline');
+  for (const line of text.trimEnd().split('\n')) {
+    let m: RegExpExecArray | null;
+    if ((m = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/.exec(line))) continue;
+    if ((m = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line))) {
+      assert.ok(!families.has(m[1]), `TYPE ${m[1]} twice`);
+      families.set(m[1], { type: m[2], samples: [] });
+      current = m[1];
+      continue;
+    }
+    m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (-?[0-9.e+-]+|\+Inf|NaN)$/.exec(line);
+    assert.ok(m, `not a valid sample line: ${line}`);
+    const base = m[1].replace(/_(bucket|sum|count)$/, '');
+    const fam = families.get(m[1]) ?? families.get(base);
+    assert.ok(fam && (families.get(m[1]) === fam || fam.type === 'histogram'), `sample ${m[1]} outside its family`);
+    assert.ok(m[1] === current || base === current, `sample ${m[1]} not grouped under ${current}`);
+    fam.samples.push({ name: m[1], labels: m[2] ?? '', value: Number(m[3]) });
+  }
+  for (const [name, f] of families) {
+    if (f.type === 'counter') assert.ok(name.endsWith('_total'), `counter ${name} ends in _total`);
+    assert.ok(name.startsWith('tsws_'), `${name} has the tsws_ prefix`);
+  }
+  return families;
+}
+
+test('stats-http: JSON at /, Prometheus text at /metrics in a valid exposition format (promtool too, when installed)', async () => {
+  const t = await startTsws({ ini: `${probe}\nprocesses = 2\nstats = 127.0.0.1:0\nstats-http = true\nmaster-interval = 0.2` });
+  const m = await t.waitForLog(/stats on http:\/\/127\.0\.0\.1:(\d+)/);
+  const base = `http://127.0.0.1:${m[1]}`;
+  await load(t.url, { clients: 2, count: 20, path: '/sleep/5' });
+  await request(`${t.url}/nope`); // a 404 from the app
+  await new Promise((r) => setTimeout(r, 400));
+  const json = await request(`${base}/`);
+  assert.equal(json.headers['content-type'], 'application/json');
+  assert.equal(JSON.parse(json.body).workers.length, 2);
+  const metrics = await request(`${base}/metrics`);
+  assert.match(String(metrics.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+  const fams = parseExposition(metrics.body);
+  const req = fams.get('tsws_requests_total')!;
+  assert.equal(req.samples.find((s) => s.labels === '{status_class="2xx"}')!.value, 20);
+  assert.equal(req.samples.find((s) => s.labels === '{status_class="4xx"}')!.value, 1);
+  const h = fams.get('tsws_request_duration_seconds')!;
+  assert.equal(h.type, 'histogram');
+  const buckets = h.samples.filter((s) => s.name.endsWith('_bucket')).map((s) => s.value);
+  for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i] >= buckets[i - 1], 'cumulative buckets');
+  assert.equal(buckets.at(-1), h.samples.find((s) => s.name.endsWith('_count'))!.value);
+  assert.equal(buckets.at(-1), 21);
+  for (const s of fams.get('tsws_worker_rss_bytes')!.samples) assert.ok(s.value > 1024 * 1024);
+  assert.ok(fams.has('tsws_recycles_total') && fams.has('tsws_respawns_total') && fams.has('tsws_queue_requests'));
+  if (spawnSync('sh', ['-c', 'command -v promtool']).status === 0) {
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: metrics.body, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  }
+  assert.equal((await request(`${base}/other`)).status, 404);
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});
+
+test('stats on a unix socket; a non-loopback address gets a warning', async () => {
+  const sock = join(tempDir(), 'stats.sock');
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nstats = ${sock}` });
+  const doc = await new Promise<string>((resolve) => {
+    const s = connect(sock);
+    let d = '';
+    s.on('data', (b) => (d += b));
+    s.on('end', () => resolve(d));
+  });
+  assert.equal(JSON.parse(doc).workers.length, 1);
+  t.signal('SIGTERM');
+  await t.exited;
+  const open = await startTsws({ ini: `${probe}\nprocesses = 1\nstats = 0.0.0.0:0` });
+  assert.match(open.output(), /stats on 0\.0\.0\.0:\d+ is reachable beyond this host/);
+  open.signal('SIGTERM');
+  await open.exited;
+});
+
+test('tsws top, run in tmux, shows every worker pid within 3 s and quits on q', { skip: spawnSync('sh', ['-c', 'command -v tmux']).status !== 0 && 'tmux not installed' }, async () => {
+  const t = await startTsws({ ini: `${probe}\nprocesses = 3\nstats = 127.0.0.1:0` });
+  const port = (await t.waitForLog(/stats on 127\.0\.0\.1:(\d+)/))[1];
+  const session = `tsws-top-${process.pid}-${Date.now()}`;
+  const tmux = (...a: string[]) => spawnSync('tmux', a, { encoding: 'utf8' });
+  const r = tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', `${process.execPath} ${BIN} top 127.0.0.1:${port}`);
+  assert.equal(r.status, 0, r.stderr);
+  try {
+    const pids = t.workers().map(String);
+    const started = Date.now();
+    const screen = await waitFor('every worker pid on the screen', () => {
+      const s = tmux('capture-pane', '-p', '-t', session).stdout;
+      return pids.every((p) => s.includes(p)) && s;
+    }, 3000);
+    assert.ok(Date.now() - started <= 3000);
+    assert.match(screen, /WID\s+PID STATUS/);
+    assert.match(screen, /req: \d+ - RPS: \d+ - queue: 0/);
+    for (const line of screen.split('\n')) assert.ok(line.length <= 80, `fits 80 columns: ${line}`);
+    tmux('send-keys', '-t', session, 'q');
+    await waitFor('top to quit', () => tmux('has-session', '-t', session).status !== 0, 3000);
+  } finally {
+    tmux('kill-session', '-t', session);
+  }
+  t.signal('SIGTERM');
+  await t.exited;
+});
+
+test('tsws top in a dumb terminal prints plain frames without escape codes', async () => {
+  const t = await startTsws({ ini: `${probe}\nprocesses = 2\nstats = 127.0.0.1:0` });
+  const port = (await t.waitForLog(/stats on 127\.0\.0\.1:(\d+)/))[1];
+  const r = spawnSync(process.execPath, [BIN, 'top', `127.0.0.1:${port}`], { input: '', timeout: 1500, encoding: 'utf8', env: { ...process.env, TERM: 'dumb' } });
+  assert.match(r.stdout, /WID\s+PID STATUS/);
+  assert.doesNotMatch(r.stdout, /\x1b\[/);
+  for (const p of t.workers()) assert.ok(r.stdout.includes(String(p)));
+  t.signal('SIGTERM');
+  await t.exited;
+});

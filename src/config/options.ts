@@ -133,6 +133,11 @@ export const OPTIONS = {
     type: 'duration', group: 'router', default: 60, implemented: true,
     help: 'Longest wait for a free worker, and for a worker\'s answer, before 504',
   },
+  'http-headers-timeout': {
+    type: 'duration', group: 'router', default: 15, min: 0.1, implemented: true,
+    help: 'Longest a client may take to send its request headers (slowloris); then 408',
+    details: 'Checked every second. Node\'s own default is 60 s, checked every 30 s; uWSGI defaults it to http-timeout.',
+  },
   'buffer-size': {
     type: 'size', unit: 'bytes', group: 'router', short: 'b', min: 1024, default: 16384, implemented: true,
     help: 'Largest request header block in bytes; larger requests get 431',

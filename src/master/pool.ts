@@ -52,6 +52,10 @@ export class Worker {
   requestLimit = 0;
   harakiris = 0;
   exceptions = 0;
+  /** Heartbeat: when the event loop last answered a ping, whether one is out, whether routing is paused. */
+  lastPong = 0;
+  pinging = false;
+  unresponsive = false;
   /** A reload's new worker for a slot: it takes the slot (and `predecessor` drains) only once it is ready. */
   predecessor: Worker | null = null;
   onReady: ((ok: boolean) => void) | null = null;
@@ -202,6 +206,7 @@ export class Pool {
         if (w.state !== 'spawning') return;
         w.state = 'serving';
         w.readyAt = Date.now();
+        w.lastPong = w.readyAt;
         w.upstream = createUpstream(w.id, w.pid, w.socketPath);
         this.byUpstream.set(w.upstream, w);
         log.info(`${w.label} ready in ${w.readyAt - w.spawnedAt} ms`);
@@ -220,6 +225,7 @@ export class Pool {
           return;
         }
         this.router.add(w.upstream);
+        this.readyOnce.add(w.id);
         this.checkStarted();
         w.onReady?.(true);
         break;
@@ -235,9 +241,12 @@ export class Pool {
     }
   }
 
+  /** Slots whose worker has been ready at least once: startup is over when every slot has been. */
+  private readonly readyOnce = new Set<number>();
+
   private checkStarted(): void {
     if (!this.starting) return;
-    for (const w of this.slots.values()) if (w.state !== 'serving') return;
+    for (const id of this.slots.keys()) if (!this.readyOnce.has(id)) return;
     this.starting.resolve();
     this.starting = null;
   }
@@ -251,7 +260,11 @@ export class Pool {
     w.limit = limit;
     this.recycles.set(limit, (this.recycles.get(limit) ?? 0) + 1);
     log.info(`${w.label} recycling: ${reason}`);
-    if (!this.stopping && this.slots.get(w.id) === w) this.slots.set(w.id, this.spawn(w.id));
+    if (!this.stopping && this.slots.get(w.id) === w) {
+      // An app that throws right after every start is a crash loop: its replacements back off like respawns.
+      if (limit === 'exception') this.respawnLater(w);
+      else this.slots.set(w.id, this.spawn(w.id));
+    }
     this.retire(w, reason, true);
   }
 
@@ -278,6 +291,15 @@ export class Pool {
     // sides agree no further request goes over them.
     this.send(w, { type: 'drain' });
     this.router.drain(w.upstream);
+  }
+
+  /** An unresponsive worker gets no new request until its event loop answers again. */
+  pause(w: Worker): void {
+    if (w.upstream && w.state === 'serving') this.router.pause(w.upstream);
+  }
+
+  resume(w: Worker): void {
+    if (w.upstream && w.state === 'serving') this.router.resume(w.upstream);
   }
 
   workerOf(up: Upstream): Worker | undefined {

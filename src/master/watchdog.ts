@@ -18,7 +18,11 @@ export type Limit =
   | 'max-requests'
   | 'max-worker-lifetime'
   | 'harakiri'
-  | 'exception';
+  | 'exception'
+  | 'hung';
+
+/** A worker whose event loop has not answered a ping for this long is unresponsive. */
+const HANG_MS = 2000;
 
 /** Soft limits whose recycles are serialized (one worker at a time) so capacity never drops by more than one. */
 const SERIALIZED: ReadonlySet<Limit> = new Set(['max-requests', 'max-worker-lifetime']);
@@ -65,6 +69,40 @@ export class Watchdog {
       if (w.state !== 'serving' && w.state !== 'draining') continue;
       w.tree = descendants(w.pid);
       this.act(w, this.measure(w));
+      this.heartbeat(w);
+    }
+  }
+
+  /**
+   * A worker that stops answering pings gets no new request until it answers again. If the kernel says it
+   * is stopped (SIGSTOP, a debugger), it will not come back by itself: it is killed and replaced, and its
+   * requests in flight are retried elsewhere or answered 502. A worker that is merely busy (a long
+   * synchronous computation) is left alone: cutting a long request short is harakiri's decision.
+   */
+  private heartbeat(w: Worker): void {
+    if (w.state !== 'serving') return;
+    if (!w.pinging) {
+      w.pinging = true;
+      void w.ping(HANG_MS).then((ok) => {
+        w.pinging = false;
+        if (!ok) return;
+        w.lastPong = Date.now();
+        if (w.unresponsive) {
+          w.unresponsive = false;
+          log.info(`${w.label} answers again; routing to it resumes`);
+          this.pool.resume(w);
+        }
+      });
+    }
+    const silent = Date.now() - w.lastPong;
+    if (silent < HANG_MS) return;
+    const state = procState(w.pid);
+    if (state === 'T' || state === 't') {
+      this.pool.kill(w, `stopped (process state ${state}) and silent for ${(silent / 1000).toFixed(1)}s`, 'hung');
+    } else if (!w.unresponsive) {
+      w.unresponsive = true;
+      log.warn(`${w.label} has not answered for ${(silent / 1000).toFixed(1)}s (event loop blocked?): no new requests go to it until it does`);
+      this.pool.pause(w);
     }
   }
 
@@ -166,6 +204,15 @@ export class Watchdog {
     // Drained if its event loop still answers (its other requests finish), killed if it is blocked (its
     // other requests are then retried elsewhere when idempotent, or get 502).
     if (!(await w.ping(1000))) this.pool.kill(w, `${reason}; its event loop did not answer within 1s`);
+  }
+}
+
+/** The process state letter from /proc/PID/stat (R, S, D, T, Z…). */
+function procState(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1][0];
+  } catch {
+    return '?';
   }
 }
 

@@ -5,7 +5,9 @@
 // no byte back is retried once on another worker. Proxying is http-proxy-3 with a keep-alive agent per
 // worker (see docs/architecture.md for why not http-proxy).
 import { createServer, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { clientWantsClose, setForwarded, setResponseConnection, stripHopByHop } from './headers.js';
 import { defaultFormat, type LineFormatter } from './logline.js';
 import type { Upstream } from './upstream.js';
@@ -21,6 +23,8 @@ export interface RouterOptions {
   /** A request running longer is answered 504 and its worker recycled (ms; 0 = off). */
   readonly harakiriMs: number;
   readonly maxHeaderSize: number;
+  /** Longest time to receive a request's headers (ms): slow clients are cut off with 408. */
+  readonly headersTimeoutMs: number;
   readonly forwardedAllow: ReadonlySet<string>;
   /** null: no request lines. */
   readonly logLine: LineFormatter | null;
@@ -53,6 +57,11 @@ export interface Exchange {
   responded: boolean;
   /** The router answered on its own (504, 502); late worker output is discarded. */
   answered: boolean;
+  /** A small request body, read before routing so that a retry can send it again (null: streamed). */
+  body: Buffer | null;
+  /** The worker whose attempt failed: a retry goes elsewhere (for a second, the time it takes to reap it). */
+  avoid: Upstream | null;
+  avoidUntil: number;
   /** Index in its worker's in-flight list, -1 when not in flight. */
   slot: number;
   /** The client asked for its connection to close after this response. */
@@ -65,7 +74,19 @@ export interface Exchange {
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** The connection never reached the worker: safe to retry any request whose body was not consumed. */
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOENT', 'EAGAIN']);
+const CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ENOENT']);
 const kExchange = Symbol('tsws.exchange');
+
+/** Has this process exited (gone, or a zombie waiting to be reaped)? */
+function processGone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1][0] === 'Z';
+  } catch {
+    return true;
+  }
+}
+/** Request bodies up to this size (with a Content-Length) are read before routing, so they can be retried. */
+const BUFFERED_BODY_MAX = 64 * 1024;
 
 type Tagged = IncomingMessage & { [kExchange]?: Exchange };
 
@@ -88,7 +109,16 @@ export class Router {
     private readonly opts: RouterOptions,
     private readonly hooks: RouterHooks,
   ) {
-    this.server = createServer({ maxHeaderSize: opts.maxHeaderSize }, (req, res) => this.handle(req, res));
+    this.server = createServer(
+      {
+        maxHeaderSize: opts.maxHeaderSize,
+        headersTimeout: opts.headersTimeoutMs,
+        requestTimeout: Math.max(300_000, opts.headersTimeoutMs), // Node's default; must not be below headersTimeout
+        // Node checks its request timeouts every 30 s by default: a slowloris would hold a socket that long.
+        connectionsCheckingInterval: 1000,
+      },
+      (req, res) => this.handle(req, res),
+    );
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
     // Deadlines (queue wait, time to first byte, harakiri) are swept, not timed one by one: no timer per
     // request on the hot path, at the cost of up to one sweep period of slop (uWSGI checks once a second).
@@ -134,6 +164,18 @@ export class Router {
     this.checkDrained(w);
   }
 
+  /** Stop routing to `w` for now (its event loop does not answer), without draining it. */
+  pause(w: Upstream): void {
+    this.serving = this.serving.filter((x) => x !== w);
+  }
+
+  resume(w: Upstream): void {
+    if (this.known.has(w) && !this.serving.includes(w)) {
+      this.serving.push(w);
+      this.pump();
+    }
+  }
+
   /** The worker is gone (crashed, killed): in-flight attempts fail over through their error callbacks. */
   remove(w: Upstream): void {
     this.known.delete(w);
@@ -156,6 +198,9 @@ export class Router {
       arrived: now,
       bytesBefore: req.socket.bytesWritten,
       worker: null,
+      body: null,
+      avoid: null,
+      avoidUntil: 0,
       slot: -1,
       sentAt: 0,
       tries: 0,
@@ -169,6 +214,23 @@ export class Router {
     stripHopByHop(req.headers);
     setForwarded(req, this.opts.forwardedAllow);
     res.on('close', () => this.finish(ex));
+    // A small body is read first (as nginx buffers request bodies): if the worker it goes to dies before
+    // answering, it can be sent again. Larger or chunked bodies stream through and are never retried.
+    const len = req.headers['content-length'];
+    if (len !== undefined && len !== '0' && req.headers['transfer-encoding'] === undefined && Number(len) <= BUFFERED_BODY_MAX) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        ex.body = Buffer.concat(chunks);
+        this.route(ex);
+      });
+      return;
+    }
+    this.route(ex);
+  }
+
+  private route(ex: Exchange): void {
+    if (ex.done) return;
     const w = this.pick(null);
     if (w) this.dispatch(ex, w);
     else if (!this.hooks.available()) this.reply(ex, 503, 'no worker is available (the app keeps failing; see the log)', { 'retry-after': '5' });
@@ -209,7 +271,9 @@ export class Router {
     ex.sentAt = performance.now();
     ex.slot = w.exchanges.length;
     w.exchanges.push(ex);
-    w.proxy.web(ex.req, ex.res, (err: NodeJS.ErrnoException) => this.failed(ex, w, err));
+    const cb = (err: NodeJS.ErrnoException) => this.failed(ex, w, err);
+    if (ex.body) w.proxy.web(ex.req, ex.res, { buffer: Readable.from([ex.body]) }, cb);
+    else w.proxy.web(ex.req, ex.res, cb);
   }
 
   /** The attempt on `w` is over (response ended, failed, or the client left): free its slot. */
@@ -238,7 +302,12 @@ export class Router {
       return;
     }
     const code = err.code ?? 'EPROTO';
-    if (ex.tries < 2 && this.retryable(ex.req, code)) {
+    // A connection-level failure from a worker that is no longer alive: route nothing more to it, before
+    // the master has even reaped it (a slot freed by this failure must not take the next request there).
+    if (CONNECTION_ERRORS.has(code) && processGone(w.pid)) this.pause(w);
+    if (ex.tries < 2 && this.retryable(ex, code)) {
+      ex.avoid = w;
+      ex.avoidUntil = performance.now() + 1000;
       const next = this.pick(w);
       if (next) this.dispatch(ex, next);
       else this.enqueue(ex, true);
@@ -247,11 +316,12 @@ export class Router {
     this.reply(ex, 502, `worker ${w.id} (pid ${w.pid}) failed: ${code}`);
   }
 
-  private retryable(req: IncomingMessage, code: string): boolean {
-    // The body (if any) has already streamed into the failed attempt; only a bodiless request can be resent.
+  private retryable(ex: Exchange, code: string): boolean {
+    // A streamed body has already gone into the failed attempt; only a bodiless or buffered one can be resent.
+    const req = ex.req;
     const len = req.headers['content-length'];
-    const bodiless = (len === undefined || len === '0') && req.headers['transfer-encoding'] === undefined;
-    return bodiless && (IDEMPOTENT.has(req.method ?? '') || NEVER_REACHED.has(code));
+    const resendable = ex.body !== null || ((len === undefined || len === '0') && req.headers['transfer-encoding'] === undefined);
+    return resendable && (IDEMPOTENT.has(req.method ?? '') || NEVER_REACHED.has(code));
   }
 
   /** Answer on the router's own behalf (503, 504, 502). */
@@ -311,9 +381,11 @@ export class Router {
   /** Hand queued requests to free slots, oldest first. */
   private pump(): void {
     while (this.queue.length) {
-      const w = this.pick(null);
+      const ex = this.queue[0];
+      const avoid = ex.avoid && performance.now() < ex.avoidUntil ? ex.avoid : null;
+      const w = this.pick(avoid);
       if (!w) return;
-      const ex = this.queue.shift()!;
+      this.queue.shift();
       if (!ex.done) this.dispatch(ex, w);
     }
   }
@@ -339,6 +411,7 @@ export class Router {
         }
       }
     }
+    this.pump(); // a retry waiting out its avoidance may go now
   }
 
   // ---- WebSocket -------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ export function prometheusText(src: StatsSource): string {
   family('tsws_worker_requests_total', 'counter', 'Requests served by each worker process since it started.',
     workers.map((w) => [{ worker: w.id, pid: w.pid }, w.upstream?.requests ?? 0]));
   family('tsws_recycles_total', 'counter', 'Workers recycled or killed by the watchdog, by reason.',
-    ['reload-on-rss', 'reload-on-as', 'evil-reload-on-rss', 'evil-reload-on-as', 'max-requests', 'max-worker-lifetime', 'harakiri', 'exception'].map((r) => [{ reason: r }, pool.recycles.get(r as never) ?? 0]));
+    ['reload-on-rss', 'reload-on-as', 'evil-reload-on-rss', 'evil-reload-on-as', 'max-requests', 'max-worker-lifetime', 'harakiri', 'exception', 'hung'].map((r) => [{ reason: r }, pool.recycles.get(r as never) ?? 0]));
   family('tsws_respawns_total', 'counter', 'Workers started after the first ones (replacements and respawns).', [[{}, pool.respawns]]);
   family('tsws_worker_crashes_total', 'counter', 'Workers that exited without being asked to.', [[{}, pool.crashes]]);
   family('tsws_start_time_seconds', 'gauge', 'Start time of the master, in seconds since the Unix epoch.', [[{}, Math.floor(src.startedAt / 1000)]]);

@@ -4,6 +4,7 @@
 // Checked after every request (the router tells the master when one ends) and polled every master-interval,
 // so an idle, bloated worker is recycled too — uWSGI checks only after a request.
 import { readFileSync } from 'node:fs';
+import pidusage from 'pidusage';
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import { descendants, mib, sample, type MemorySample } from './memory.js';
@@ -70,7 +71,19 @@ export class Watchdog {
       w.tree = descendants(w.pid);
       this.act(w, this.measure(w));
       this.heartbeat(w);
+      this.cpu(w);
     }
+  }
+
+  /** CPU use for the stats, through pidusage (the design's choice for process statistics). */
+  private cpu(w: Worker): void {
+    pidusage(w.pid).then(
+      (s) => {
+        w.cpuPercent = s.cpu;
+        w.cpuSeconds = s.ctime / 1000;
+      },
+      () => {}, // exited between two polls
+    );
   }
 
   /**

@@ -87,6 +87,7 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       })),
       // tsws's own fields
       state: w.state,
+      cpu: Number(w.cpuPercent.toFixed(1)),
       in_flight: inflight,
       request_limit: w.requestLimit,
       last_recycle_reason: h?.lastReason ?? '',

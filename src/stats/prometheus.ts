@@ -37,6 +37,8 @@ export function prometheusText(src: StatsSource): string {
     workers.map((w) => [{ worker: w.id, pid: w.pid }, w.memory?.rss ?? 0]));
   family('tsws_worker_virtual_memory_bytes', 'gauge', 'Address space of each worker process.',
     workers.map((w) => [{ worker: w.id, pid: w.pid }, w.memory?.vsz ?? 0]));
+  family('tsws_worker_cpu_seconds_total', 'counter', 'CPU time used by each worker process (user + system).',
+    workers.map((w) => [{ worker: w.id, pid: w.pid }, Number(w.cpuSeconds.toFixed(3))]));
   family('tsws_worker_requests_total', 'counter', 'Requests served by each worker process since it started.',
     workers.map((w) => [{ worker: w.id, pid: w.pid }, w.upstream?.requests ?? 0]));
   family('tsws_recycles_total', 'counter', 'Workers recycled or killed by the watchdog, by reason.',

@@ -15,6 +15,7 @@ interface W {
   rss: number;
   respawn_count: number;
   in_flight?: number;
+  cpu?: number;
   last_recycle_reason?: string;
   recycle_reason?: string;
 }
@@ -76,13 +77,13 @@ export function renderFrame(doc: Doc, prev: { doc: Doc; at: number } | null, now
     `${doc.version} - master ${doc.pid}${doc.tsws ? ` - up ${duration(doc.tsws.uptime)}` : ''} - ${new Date(now).toLocaleTimeString()}`,
     `req: ${total} - RPS: ${rps.toFixed(0)} - queue: ${doc.listen_queue} - load: ${doc.load} - workers: ${doc.workers.length} - recycles: ${recycles}`,
     '',
-    'WID     PID STATUS       REQ   RPS  AVG ms    RSS RCY LAST REASON',
+    'WID     PID STATUS       REQ   RPS  AVG ms    RSS  CPU% RCY LAST REASON',
   ];
   for (const w of [...doc.workers].sort((a, b) => a.id - b.id || a.pid - b.pid)) {
     const wr = dt > 0 && before.has(w.pid) ? (w.delta_requests - before.get(w.pid)!) / dt : 0;
     const reason = w.recycle_reason || w.last_recycle_reason || '';
     lines.push(
-      `${String(w.id).padStart(3)} ${String(w.pid).padStart(7)} ${w.status.padEnd(9).slice(0, 9)} ${String(w.delta_requests).padStart(6)} ${wr.toFixed(0).padStart(5)} ${(w.avg_rt / 1000).toFixed(1).padStart(7)} ${human(w.rss).padStart(6)} ${String(Math.max(0, w.respawn_count - 1)).padStart(3)} ${reason}`,
+      `${String(w.id).padStart(3)} ${String(w.pid).padStart(7)} ${w.status.padEnd(9).slice(0, 9)} ${String(w.delta_requests).padStart(6)} ${wr.toFixed(0).padStart(5)} ${(w.avg_rt / 1000).toFixed(1).padStart(7)} ${human(w.rss).padStart(6)} ${w.cpu === undefined ? '    -' : w.cpu.toFixed(0).padStart(5)} ${String(Math.max(0, w.respawn_count - 1)).padStart(3)} ${reason}`,
     );
   }
   const room = Math.max(5, height - 1);

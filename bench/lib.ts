@@ -1,7 +1,8 @@
 // Shared pieces of the benchmarks: start and stop processes by pid, measure with wrk (or a Node client when
 // wrk is absent), read memory from /proc. Benchmarks print JSON; they never assert timings.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { children } from '../src/master/memory.js';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ const started: ChildProcess[] = [];
 export const cleanups: (() => void)[] = [];
 
 function killTree(pid: number): void {
-  for (const c of childrenOf(pid)) killTree(c);
+  for (const c of children(pid)) killTree(c);
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
@@ -35,46 +36,7 @@ export function tempDir(): string {
   return d;
 }
 
-export function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      const t = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-      if (t) out.push(...t.split(/\s+/).map(Number));
-    }
-  } catch {
-    // gone
-  }
-  return out;
-}
-
-export function descendants(pid: number): number[] {
-  const kids = childrenOf(pid);
-  return [...kids, ...kids.flatMap(descendants)];
-}
-
-/** Proportional set size of one process, in bytes (shared pages split among their users). */
-export function pss(pid: number): number {
-  try {
-    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-export function rss(pid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
-  } catch {
-    return 0;
-  }
-}
-
-/** Sum of PSS over a process and all its descendants: the memory a process tree really costs. */
-export function treePss(pid: number): number {
-  return [pid, ...descendants(pid)].reduce((s, p) => s + pss(p), 0);
-}
+export { descendants, pss, treePss } from '../src/master/memory.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -23,18 +23,21 @@ export function statm(pid: number): [number, number] | null {
 }
 
 /**
- * Descendants of `pid`. Node forks children from its main thread, so the main task's `children` file lists
- * them; grandchildren are followed recursively.
+ * Direct children of `pid`. Node forks children from its main thread, so the main task's `children` file
+ * lists them.
  */
-export function descendants(pid: number): number[] {
-  let text: string;
+export function children(pid: number): number[] {
   try {
-    text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim();
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim();
+    return text ? text.split(' ').map(Number) : [];
   } catch {
     return [];
   }
-  if (!text) return [];
-  const kids = text.split(' ').map(Number);
+}
+
+/** Every descendant of `pid`, grandchildren included. */
+export function descendants(pid: number): number[] {
+  const kids = children(pid);
   return kids.concat(...kids.map(descendants));
 }
 
@@ -62,6 +65,11 @@ export function pss(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** Sum of PSS over a process and all its descendants: what a process tree really costs. */
+export function treePss(pid: number): number {
+  return [pid, ...descendants(pid)].reduce((sum, p) => sum + pss(p), 0);
 }
 
 export function mib(bytes: number): string {

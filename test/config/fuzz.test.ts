@@ -2,16 +2,15 @@
 // input, loading either succeeds or throws ConfigErrors whose every message names where and what — never
 // another exception, never a hang.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
+import { tempDir } from '../helpers/files.js';
 import { ConfigErrors } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 
 const FIXTURES = new URL('../../../test/fixtures/ini/', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'tsws-fuzz-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('tsws-fuzz-');
 
 /** A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
 function rng(seed: number): () => number {

@@ -1,25 +1,15 @@
 // The uWSGI INI dialect reader: lines, sections, comments, includes spliced in place, and its errors.
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { tempDir, writeTree } from '../helpers/files.js';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { displayPath, readIni, splitIniSpec, DEFAULT_SECTIONS, type IniReader } from '../../src/config/ini.js';
 import type { PlaceholderLookup } from '../../src/config/expand.js';
 
-const TMP = mkdtempSync(join(tmpdir(), 'tsws-ini-'));
-after(() => rmSync(TMP, { recursive: true, force: true }));
+const TMP = tempDir();
 
-let counter = 0;
-/** Write files (relative to a fresh directory) and return that directory. */
-function files(tree: Record<string, string>): string {
-  const dir = join(TMP, String(++counter));
-  for (const [name, text] of Object.entries(tree)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+/** Write files into a fresh directory and return it. */
+const files = writeTree;
 
 function reader(cwd: string, env: NodeJS.ProcessEnv = {}, placeholder: PlaceholderLookup = () => undefined): IniReader {
   return { cwd, env, entries: [], errors: [], warnings: [], loaded: [], placeholder };

@@ -1,27 +1,16 @@
 // Sources → one frozen Config: precedence, lists, placeholders, unknown keys, strict, and error collection.
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { writeTree } from '../helpers/files.js';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigErrors, suggest, EX_CONFIG } from '../../src/config/errors.js';
 import { envSettings, loadConfig, type Loaded, type Setting } from '../../src/config/load.js';
 import { allSpellings, lookupOption, normalizeKey, OPTION_NAMES, OPTIONS, spec } from '../../src/config/options.js';
 import { IGNORED, UNSUPPORTED } from '../../src/config/compat.js';
 
-const TMP = mkdtempSync(join(tmpdir(), 'tsws-load-'));
-after(() => rmSync(TMP, { recursive: true, force: true }));
 
-let counter = 0;
-/** Write `app.ini` (and any other files) into a fresh directory; return the directory. */
-function files(tree: Record<string, string>): string {
-  const dir = join(TMP, String(++counter));
-  for (const [name, text] of Object.entries(tree)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+/** Write files into a fresh directory and return it. */
+const files = writeTree;
 
 interface Opts {
   env?: NodeJS.ProcessEnv;
@@ -176,7 +165,7 @@ describe('loadConfig', () => {
 
   it('lists the INI files read, includes and sections too', () => {
     const { config } = load('ini = inc.ini\nini = :more\n[more]\n', { more: { 'inc.ini': '[tsws]\n' } });
-    const dir = join(TMP, String(counter));
+    const dir = dirname(config.ini[0]);
     assert.deepEqual(config.ini, [join(dir, 'app.ini'), join(dir, 'inc.ini'), `${join(dir, 'app.ini')}:more`]);
   });
 });

@@ -2,10 +2,13 @@
 // conditions, and kill by pid everything that was started — even when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest, type RequestOptions } from 'node:http';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { children, treePss } from '../../src/master/memory.js';
+import { tempDir } from './files.js';
+
+export { tempDir };
 
 export const ROOT = new URL('../../../', import.meta.url).pathname;
 export const BIN = join(ROOT, 'bin/tsws');
@@ -13,21 +16,6 @@ export const SAMPLES = join(ROOT, 'samples');
 export const APPS = join(ROOT, 'test/apps');
 
 const started = new Set<number>();
-const tempDirs: string[] = [];
-
-/** Direct children of a process (Linux /proc). */
-export function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-      if (text) out.push(...text.split(/\s+/).map(Number));
-    }
-  } catch {
-    // gone
-  }
-  return out;
-}
 
 export function alive(pid: number): boolean {
   try {
@@ -40,7 +28,7 @@ export function alive(pid: number): boolean {
 }
 
 function killTree(pid: number): void {
-  for (const c of childrenOf(pid)) killTree(c);
+  for (const c of children(pid)) killTree(c);
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
@@ -55,14 +43,7 @@ export function track(pid: number): void {
 
 after(() => {
   for (const pid of started) killTree(pid);
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });
-
-export function tempDir(prefix = 'tsws-test-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
 
 export async function waitFor<T>(what: string, check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 10_000, everyMs = 25): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -123,7 +104,7 @@ export async function startTsws(o: StartOptions): Promise<Tsws> {
     waitForLog: (re, timeoutMs = 10_000) =>
       waitFor(`log line ${re} in:\n${out}`, () => out.match(re) ?? (proc.exitCode !== null ? Promise.reject(new Error(`tsws exited (${proc.exitCode}) before ${re}:\n${out}`)) : null), timeoutMs),
     exited,
-    workers: () => childrenOf(proc.pid!),
+    workers: () => children(proc.pid!),
     signal: (sig) => proc.kill(sig),
   };
   if (o.waitReady !== false) {
@@ -197,22 +178,6 @@ export async function load(
   await Promise.all(Array.from({ length: o.clients }, one));
   agent.destroy();
   return r;
-}
-
-/** Sum of PSS (bytes) over a process and all its descendants: what a process tree really costs. */
-export function treePss(pid: number): number {
-  const all = [pid];
-  for (let i = 0; i < all.length; i++) all.push(...childrenOf(all[i]));
-  let sum = 0;
-  for (const p of all) {
-    try {
-      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
-      if (m) sum += Number(m[1]) * 1024;
-    } catch {
-      // exited between listing and reading
-    }
-  }
-  return sum;
 }
 
 /** Sample treePss every `everyMs` until stopped; returns the peak in MiB. */

@@ -144,42 +144,6 @@ async function paired(): Promise<Record<string, unknown>> {
   };
 }
 
-/** The master under load with V8's CPU profiler on (a separate run: the profiler slows what it watches). */
-async function profiled(): Promise<ReturnType<typeof ownCodeShare>> {
-  const profDir = join(dir, 'prof');
-  const t = await startTsws(tswsIni('profiled', 'disable-logging = true'), undefined, ['--cpu-prof', '--cpu-prof-dir', profDir]);
-  await measure(`${t.url}/`, connections, seconds);
-  t.proc.kill('SIGTERM'); // a graceful exit writes the profile
-  await new Promise((r) => t.proc.once('exit', r));
-  const share = ownCodeShare(profDir);
-  process.stderr.write(`tsws's own code in the master's CPU profile: ${share.own_ms} ms of ${share.busy_ms} ms busy (${share.percent}%)\n`);
-  return share;
-}
-
-/**
- * Self time of tsws's own code (dist/src: selection, slots, queue, accounting, header rules) against all busy
- * time of the master in its V8 CPU profile: the cost of tsws's routing, free of machine noise. What remains
- * is http-proxy-3, Node's http stack and the kernel — the same work the bare proxy does.
- */
-function ownCodeShare(profDir: string): { own_ms: number; busy_ms: number; percent: number } {
-  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!;
-  const p = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as {
-    nodes: { id: number; callFrame: { functionName: string; url: string } }[];
-    samples: number[];
-    timeDeltas: number[];
-  };
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  let own = 0;
-  let busy = 0;
-  p.samples.forEach((id, i) => {
-    const f = byId.get(id)!.callFrame;
-    if (f.functionName === '(idle)' || f.functionName === '(program)') return;
-    busy += p.timeDeltas[i];
-    if (f.url.includes('/dist/src/')) own += p.timeDeltas[i];
-  });
-  return { own_ms: Math.round(own / 1000), busy_ms: Math.round(busy / 1000), percent: Number(((100 * own) / busy).toFixed(2)) };
-}
-
 /** utime + stime of a process, in clock ticks (10 ms). */
 function cpuTicks(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -202,7 +166,6 @@ for (let round = 1; round <= rounds; round++) {
 }
 const pairedRounds = Number(values['paired-rounds']);
 const pairedResult = values.only ? null : await paired();
-const profile = values.only ? null : await profiled();
 stopAll();
 
 const summary = Object.fromEntries(
@@ -229,9 +192,6 @@ console.log(
       // The issue's bound: tsws's routing (selection, slots, queue, accounting) costs at most 10% against the
       // bare http-proxy-3 proxy over the same workers — measured paired and concurrent over tsws's workers.
       paired_over_the_same_workers: pairedResult,
-      // Self time in tsws's own code (selection, slots, queue, accounting, header rules) as a share of the
-      // master's busy CPU: the routing cost itself, free of machine noise.
-      tsws_own_code_share_of_master_cpu: profile,
     },
     null,
     2,

@@ -6,6 +6,7 @@ import { constants, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { Socket } from 'node:net';
 import * as log from '../log.js';
+import { StartupError } from './startup-error.js';
 
 /** What control can ask of the master. */
 export interface Controlled {
@@ -59,10 +60,10 @@ export class MasterFifo {
 
   open(): void {
     if (existsSync(this.path)) {
-      if (!statSync(this.path).isFIFO()) throw new Error(`master-fifo: ${this.path} exists and is not a fifo`);
+      if (!statSync(this.path).isFIFO()) throw new StartupError(`master-fifo: ${this.path} exists and is not a fifo`);
     } else {
       const r = spawnSync('mkfifo', ['-m', '0600', this.path], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`master-fifo: cannot create ${this.path}: ${r.stderr.trim() || r.error?.message}`);
+      if (r.status !== 0) throw new StartupError(`master-fifo: cannot create ${this.path}: ${r.stderr.trim() || r.error?.message}`);
     }
     // Opened read-write so that a writer closing it never means EOF, and non-blocking so that libuv can
     // poll it like a pipe: no thread sits blocked in read().

@@ -3,8 +3,8 @@
 import { chmodSync, rmSync, statSync } from 'node:fs';
 import { connect, type AddressInfo, type Server } from 'node:net';
 import { parseAddress } from '../config/values.js';
+import { StartupError } from './startup-error.js';
 
-export class BindError extends Error {}
 
 /** Is something accepting connections on this unix socket path? */
 function unixSocketAlive(path: string): Promise<boolean> {
@@ -22,7 +22,7 @@ function unixSocketAlive(path: string): Promise<boolean> {
 export async function bind(server: Server, address: string | number, backlog: number, chmod: string | null): Promise<string> {
   if (typeof address === 'number') {
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new BindError(`http: cannot use the socket systemd passed (fd ${address}): ${e.message}`)));
+      server.once('error', (e) => reject(new StartupError(`http: cannot use the socket systemd passed (fd ${address}): ${e.message}`)));
       server.listen({ fd: address }, resolve);
     });
     const info = server.address();
@@ -37,14 +37,14 @@ export async function bind(server: Server, address: string | number, backlog: nu
       // does not exist: fine
     }
     if (isSocket) {
-      if (await unixSocketAlive(a.path)) throw new BindError(`http: ${a.path} is in use by another process`);
+      if (await unixSocketAlive(a.path)) throw new StartupError(`http: ${a.path} is in use by another process`);
       rmSync(a.path); // stale socket of a process that died
     }
   }
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
       const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
-      reject(new BindError(`http: cannot listen on ${address}: ${why}`));
+      reject(new StartupError(`http: cannot listen on ${address}: ${why}`));
     };
     server.once('error', onError);
     const done = () => {

@@ -15,10 +15,11 @@ import { splitModuleSpec } from '../worker/app.js';
 import { EXIT_LOAD_ERROR } from '../worker/protocol.js';
 import { installSignals, MasterFifo, TouchFiles, type Controlled } from './control.js';
 import { daemonReady, isDaemon, launchDaemon } from './daemon.js';
-import { BindError, bind } from './listen.js';
+import { bind } from './listen.js';
+import { StartupError } from './startup-error.js';
 import { removePidfile, runningPid, writePidfile } from './pidfile.js';
 import { AppLoadError, Pool } from './pool.js';
-import { applyUmask, dropPrivileges, PrivilegeError, resolvePrivileges } from './privileges.js';
+import { applyUmask, dropPrivileges, resolvePrivileges } from './privileges.js';
 import { statusTable } from './status.js';
 import { activatedSocket, notify } from './systemd.js';
 import { Stats, type StatsSource } from '../stats/collector.js';
@@ -43,7 +44,7 @@ export class Master implements Controlled, StatsSource {
 
   constructor(
     readonly cfg: Config,
-    private readonly modulePath: string,
+    modulePath: string,
     private readonly pidfile: string | null,
   ) {
     // The runtime directory holds the workers' sockets; mkdtemp makes it 0700, so no other user can reach a
@@ -116,7 +117,7 @@ export class Master implements Controlled, StatsSource {
         log.info(`running as uid ${to.uid} gid ${to.gid}`);
       }
     } catch (e) {
-      if (!(e instanceof BindError || e instanceof PrivilegeError || (e instanceof Error && /^(master-fifo|stats):/.test(e.message)))) throw e;
+      if (!(e instanceof StartupError)) throw e;
       log.warn(e.message);
       this.cleanup();
       return 1;

@@ -2,16 +2,16 @@
 //   spawning ──ready──▶ serving ──recycle/reload/stop──▶ draining ──in-flight = 0──▶ stopping ──exit──▶ gone
 // A slot (worker id 1..processes) always has one current worker; a recycled worker keeps draining beside its
 // replacement until its last request ends. Crashes respawn with exponential backoff.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import * as log from '../log.js';
 import type { Router } from '../router/router.js';
 import { createUpstream, type Upstream } from '../router/upstream.js';
-import type { MemorySample } from './memory.js';
 import type { Limit } from './watchdog.js';
+import { afterOutput, Worker } from './worker-handle.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from '../worker/protocol.js';
 
-export type WorkerState = 'spawning' | 'serving' | 'draining' | 'stopping' | 'gone';
+export { Worker };
 
 const WORKER_ENTRY = new URL('../worker/worker.js', import.meta.url).pathname;
 
@@ -35,90 +35,6 @@ export interface PoolOptions {
   readonly requestLimit: (id: number) => number;
 }
 
-export class Worker {
-  state: WorkerState = 'spawning';
-  upstream: Upstream | null = null;
-  readonly spawnedAt = Date.now();
-  readyAt = 0;
-  /** Why it is draining or stopping, for the log and stats. */
-  reason = '';
-  mercy: NodeJS.Timeout | null = null;
-  killed = false;
-  /** Why it was recycled or killed, as a limit name (stats count these). */
-  limit: Limit | null = null;
-  /** Descendant pids as of the last poll: their memory counts as the worker's. */
-  tree: number[] = [];
-  memory: MemorySample | null = null;
-  /** From pidusage at each poll: CPU % since the previous poll, and CPU seconds used so far. */
-  cpuPercent = 0;
-  cpuSeconds = 0;
-  requestLimit = 0;
-  harakiris = 0;
-  exceptions = 0;
-  /** Heartbeat: when the event loop last answered a ping, whether one is out, whether routing is paused. */
-  lastPong = 0;
-  pinging = false;
-  unresponsive = false;
-  /** A reload's new worker for a slot: it takes the slot (and `predecessor` drains) only once it is ready. */
-  predecessor: Worker | null = null;
-  onReady: ((ok: boolean) => void) | null = null;
-  private pings = new Map<number, () => void>();
-  private seq = 0;
-  constructor(
-    readonly id: number,
-    readonly generation: number,
-    readonly child: ChildProcess,
-    readonly socketPath: string,
-  ) {}
-  get pid(): number {
-    return this.child.pid ?? 0;
-  }
-  get label(): string {
-    return `worker ${this.id} (pid ${this.pid})`;
-  }
-  /** Does the worker's event loop answer within `ms`? */
-  ping(ms: number): Promise<boolean> {
-    if (!this.child.connected) return Promise.resolve(false);
-    const seq = ++this.seq;
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.pings.delete(seq);
-        resolve(false);
-      }, ms);
-      this.pings.set(seq, () => {
-        clearTimeout(t);
-        resolve(true);
-      });
-      this.child.send({ type: 'ping', seq } satisfies ToWorker, (err) => err && resolve(false));
-    });
-  }
-  pong(seq: number): void {
-    this.pings.get(seq)?.();
-    this.pings.delete(seq);
-  }
-}
-
-/** Call `then` once the child's stdout and stderr have ended (at most 1 s: a grandchild may hold them). */
-function afterOutput(child: ChildProcess, then: () => void): void {
-  let pending = 2;
-  const finish = () => {
-    clearTimeout(t);
-    if (pending !== -1) then();
-    pending = -1;
-  };
-  const t = setTimeout(finish, 1000);
-  for (const s of [child.stdout!, child.stderr!]) {
-    let ended = false;
-    const one = () => {
-      if (ended) return;
-      ended = true;
-      if (--pending === 0) finish();
-    };
-    if (s.readableEnded || s.destroyed) one();
-    else s.once('end', one).once('close', one);
-  }
-}
-
 /** Raised by start() when the app cannot load and need-app is on. */
 export class AppLoadError extends Error {}
 
@@ -133,8 +49,6 @@ export class Pool {
   private stopping = false;
   private starting: { resolve(): void; reject(e: Error): void } | null = null;
   private exitWaiters: (() => void)[] = [];
-  /** Called for every worker exit. */
-  exited: (w: Worker) => void = () => {};
   /** Recycles and kills by reason, for the log and stats. */
   readonly recycles = new Map<Limit, number>();
   /** Workers that died without being asked to. */
@@ -364,7 +278,6 @@ export class Pool {
     if (asked) log.info(`${w.label} stopped (${w.reason}; ${how})`);
     else if (code === EXIT_LOAD_ERROR) log.warn(`${w.label} could not load the app (${how}); its error is above`);
     else log.warn(`${w.label} died (${how})${was === 'spawning' ? ' before it was ready' : ''}`);
-    this.exited(w);
     if (w.predecessor) {
       // A reload's new worker failed to come up: the old one keeps serving; no respawn loop of broken code.
       log.warn(`reload of worker ${w.id} failed: the new worker did not start (${how}); pid ${w.predecessor.pid} keeps serving`);

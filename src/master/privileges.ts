@@ -4,13 +4,13 @@
 import { chownSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
-export class PrivilegeError extends Error {}
+import { StartupError } from './startup-error.js';
 
 function resolveId(kind: 'uid' | 'gid', value: string): number {
   if (/^\d+$/.test(value)) return Number(value);
   const r = spawnSync('getent', [kind === 'uid' ? 'passwd' : 'group', value], { encoding: 'utf8' });
   const id = Number(r.stdout?.split(':')[2]);
-  if (r.status !== 0 || !Number.isSafeInteger(id)) throw new PrivilegeError(`${kind}: no ${kind === 'uid' ? 'user' : 'group'} named "${value}"`);
+  if (r.status !== 0 || !Number.isSafeInteger(id)) throw new StartupError(`${kind}: no ${kind === 'uid' ? 'user' : 'group'} named "${value}"`);
   return id;
 }
 
@@ -34,7 +34,7 @@ export function resolvePrivileges(uid: string | null, gid: string | null): Dropp
 
 export function dropPrivileges(to: Dropped, ownPaths: string[]): void {
   if (process.getuid!() !== 0 && (to.uid !== process.getuid!() || to.gid !== process.getgid!())) {
-    throw new PrivilegeError(`uid/gid: only root can switch to uid ${to.uid} gid ${to.gid} (running as uid ${process.getuid!()})`);
+    throw new StartupError(`uid/gid: only root can switch to uid ${to.uid} gid ${to.gid} (running as uid ${process.getuid!()})`);
   }
   for (const p of ownPaths) chownSync(p, to.uid, to.gid);
   if (process.getuid!() === 0) {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { clientWantsClose, setForwarded, setResponseConnection, stripHopByHop } from './headers.js';
-import { defaultFormat, type LineFormatter } from './logline.js';
+import type { LineFormatter } from './logline.js';
 import type { Upstream } from './upstream.js';
 import { answer } from './respond.js';
 
@@ -75,6 +75,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 /** The connection never reached the worker: safe to retry any request whose body was not consumed. */
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOENT', 'EAGAIN']);
 const CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ENOENT']);
+/** Request bodies up to this size (with a Content-Length) are read before routing, so they can be retried. */
+const BUFFERED_BODY_MAX = 64 * 1024;
 const kExchange = Symbol('tsws.exchange');
 
 /** Has this process exited (gone, or a zombie waiting to be reaped)? */
@@ -85,8 +87,6 @@ function processGone(pid: number): boolean {
     return true;
   }
 }
-/** Request bodies up to this size (with a Content-Length) are read before routing, so they can be retried. */
-const BUFFERED_BODY_MAX = 64 * 1024;
 
 type Tagged = IncomingMessage & { [kExchange]?: Exchange };
 

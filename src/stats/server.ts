@@ -6,6 +6,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { parseAddress } from '../config/values.js';
 import * as log from '../log.js';
+import { StartupError } from '../master/startup-error.js';
 import { uwsgiStats, type StatsSource } from './collector.js';
 import { prometheusText } from './prometheus.js';
 
@@ -41,7 +42,7 @@ export async function startStatsServer(address: string, http: boolean, src: Stat
   }
   const host = a.kind === 'tcp' ? a.host || '127.0.0.1' : '';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`stats: cannot listen on ${address}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`)));
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new StartupError(`stats: cannot listen on ${address}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`)));
     if (a.kind === 'unix') server.listen(a.path, resolve);
     else server.listen({ host, port: a.port }, resolve);
   });

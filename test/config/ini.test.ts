@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import { tempDir, writeTree } from '../helpers/files.js';
 import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { displayPath, readIni, splitIniSpec, DEFAULT_SECTIONS, type IniReader } from '../../src/config/ini.js';
 import type { PlaceholderLookup } from '../../src/config/expand.js';
 

@@ -1,0 +1,92 @@
+// The master's handle on one worker process: its state, its figures, and a ping over IPC.
+import type { ChildProcess } from 'node:child_process';
+import type { Upstream } from '../router/upstream.js';
+import type { ToWorker } from '../worker/protocol.js';
+import type { MemorySample } from './memory.js';
+import type { Limit } from './watchdog.js';
+
+export type WorkerState = 'spawning' | 'serving' | 'draining' | 'stopping' | 'gone';
+
+export class Worker {
+  state: WorkerState = 'spawning';
+  upstream: Upstream | null = null;
+  readonly spawnedAt = Date.now();
+  readyAt = 0;
+  /** Why it is draining or stopping, for the log and stats. */
+  reason = '';
+  mercy: NodeJS.Timeout | null = null;
+  killed = false;
+  /** Why it was recycled or killed, as a limit name (stats count these). */
+  limit: Limit | null = null;
+  /** Descendant pids as of the last poll: their memory counts as the worker's. */
+  tree: number[] = [];
+  memory: MemorySample | null = null;
+  /** From pidusage at each poll: CPU % since the previous poll, and CPU seconds used so far. */
+  cpuPercent = 0;
+  cpuSeconds = 0;
+  requestLimit = 0;
+  harakiris = 0;
+  exceptions = 0;
+  /** Heartbeat: when the event loop last answered a ping, whether one is out, whether routing is paused. */
+  lastPong = 0;
+  pinging = false;
+  unresponsive = false;
+  /** A reload's new worker for a slot: it takes the slot (and `predecessor` drains) only once it is ready. */
+  predecessor: Worker | null = null;
+  onReady: ((ok: boolean) => void) | null = null;
+  private pings = new Map<number, () => void>();
+  private seq = 0;
+  constructor(
+    readonly id: number,
+    readonly generation: number,
+    readonly child: ChildProcess,
+    readonly socketPath: string,
+  ) {}
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+  get label(): string {
+    return `worker ${this.id} (pid ${this.pid})`;
+  }
+  /** Does the worker's event loop answer within `ms`? */
+  ping(ms: number): Promise<boolean> {
+    if (!this.child.connected) return Promise.resolve(false);
+    const seq = ++this.seq;
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.pings.delete(seq);
+        resolve(false);
+      }, ms);
+      this.pings.set(seq, () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+      this.child.send({ type: 'ping', seq } satisfies ToWorker, (err) => err && resolve(false));
+    });
+  }
+  pong(seq: number): void {
+    this.pings.get(seq)?.();
+    this.pings.delete(seq);
+  }
+}
+
+/** Call `then` once the child's stdout and stderr have ended (at most 1 s: a grandchild may hold them). */
+export function afterOutput(child: ChildProcess, then: () => void): void {
+  let pending = 2;
+  const finish = () => {
+    clearTimeout(t);
+    if (pending !== -1) then();
+    pending = -1;
+  };
+  const t = setTimeout(finish, 1000);
+  for (const s of [child.stdout!, child.stderr!]) {
+    let ended = false;
+    const one = () => {
+      if (ended) return;
+      ended = true;
+      if (--pending === 0) finish();
+    };
+    if (s.readableEnded || s.destroyed) one();
+    else s.once('end', one).once('close', one);
+  }
+}

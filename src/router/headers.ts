@@ -60,9 +60,13 @@ export function setForwarded(req: IncomingMessage, allow: ReadonlySet<string>): 
   const h = req.headers;
   const peer = plainAddress(req.socket.remoteAddress);
   const trusted = allow.size > 0 && (allow.has('*') || allow.has(peer) || (peer === '' && allow.has('unix')));
-  const ip = peer || '127.0.0.1'; // a unix-socket client has no address
   const prior = h['x-forwarded-for'];
-  h['x-forwarded-for'] = trusted && prior ? `${prior}, ${ip}` : ip;
+  if (trusted && prior) {
+    // A trusted proxy's list, plus that proxy's own address — which a unix-socket peer does not have.
+    if (peer) h['x-forwarded-for'] = `${prior}, ${peer}`;
+  } else {
+    h['x-forwarded-for'] = peer || '127.0.0.1'; // a local unix-socket client
+  }
   if (!trusted || !h['x-forwarded-proto']) h['x-forwarded-proto'] = 'http';
   if (!trusted || !h['x-forwarded-host']) h['x-forwarded-host'] = h.host ?? '';
 }

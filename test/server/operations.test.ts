@@ -238,3 +238,38 @@ test('systemd-analyze verify accepts conf/tsws.service', { skip: spawnSync('sh',
     assert.doesNotMatch(r.stderr, /tsws\.service:\d+:/, r.stderr);
   }
 });
+
+test('conf/nginx.conf in front of tsws on a unix socket: requests, X-Forwarded-* kept, zero loss across a reload', { skip: spawnSync('sh', ['-c', 'command -v nginx']).status !== 0 && 'nginx not installed' }, async () => {
+  const dir = tempDir();
+  const sock = join(dir, 'http.sock');
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  // The shipped example, with this test's socket and port, inside a minimal main configuration.
+  const site = readFileSync(join(ROOT, 'conf/nginx.conf'), 'utf8').replaceAll('/run/myapp/http.sock', sock).replace('listen 80;', `listen 127.0.0.1:${port};`);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `daemon off; worker_processes 1; ${process.getuid?.() === 0 ? 'user root;' : ''} pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 256; }
+http { access_log off; client_body_temp_path ${dir}/b; proxy_temp_path ${dir}/p; fastcgi_temp_path ${dir}/f; uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;
+${site}
+}
+`,
+  );
+  const t = await startTsws({ ini: `${probe}\nhttp = ${sock}\nprocesses = 2\nforwarded-allow-ips = unix\ndisable-logging = true` });
+  const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  track(nginx.pid!);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('nginx', async () => (await request(`${url}/pid`).catch(() => null))?.status === 200, 5000, 100);
+  const h = JSON.parse((await request(`${url}/headers`, { headers: { host: 'shop.example' } })).body);
+  assert.equal(h['x-forwarded-for'], '127.0.0.1', 'the client address nginx saw, kept by tsws');
+  assert.equal(h['x-forwarded-host'], 'shop.example');
+  assert.equal(h.host, 'shop.example');
+  const loadDone = load(url, { clients: 4, durationMs: 4000, path: '/sleep/10' });
+  await new Promise((r) => setTimeout(r, 1000));
+  t.signal('SIGHUP');
+  const r = await loadDone;
+  assert.deepEqual(r.errors, {});
+  assert.deepEqual(Object.keys(r.statuses), ['200'], JSON.stringify(r.statuses));
+  nginx.kill('SIGQUIT');
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});

@@ -2,7 +2,7 @@
 // conditions, and kill by pid everything that was started — even when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest, type RequestOptions } from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { children, treePss } from '../../src/master/memory.js';
@@ -41,8 +41,13 @@ export function track(pid: number): void {
   started.add(pid);
 }
 
+/** Runtime directories of the masters started here: a master killed with -9 together with its workers
+ * leaves its directory behind (nobody is left to remove it), so the test removes it. */
+const runtimeDirs = new Set<string>();
+
 after(() => {
   for (const pid of started) killTree(pid);
+  for (const d of runtimeDirs) rmSync(d, { recursive: true, force: true });
 });
 
 export async function waitFor<T>(what: string, check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 10_000, everyMs = 25): Promise<T> {
@@ -92,8 +97,13 @@ export async function startTsws(o: StartOptions): Promise<Tsws> {
   });
   started.add(proc.pid!);
   let out = '';
-  proc.stdout!.on('data', (b) => (out += b));
-  proc.stderr!.on('data', (b) => (out += b));
+  const collect = (b: Buffer) => {
+    out += b;
+    const m = /worker sockets in (\S+)/.exec(out);
+    if (m) runtimeDirs.add(m[1]);
+  };
+  proc.stdout!.on('data', collect);
+  proc.stderr!.on('data', collect);
   const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? sig ?? -1)));
   const t: Tsws = {
     proc,

@@ -1,6 +1,9 @@
 // A test app that reports what happens inside a worker. Routes:
 //   /pid                → "PID"
-//   /sleep/MS           → "PID INFLIGHT" after MS ms (INFLIGHT: requests this worker was serving when it started)
+//   /sleep/MS           → "PID INFLIGHT" after MS ms (INFLIGHT: requests this worker was serving when it started);
+//                         with PROBE_MARKS=DIR in the environment it first creates DIR/PID-N, so a test can
+//                         wait until the request is really with a worker instead of sleeping
+//   /drip/MS            → sends its headers and a first byte at once, the rest after MS ms (marks like /sleep)
 //   /block/MS           → blocks the event loop for MS ms, then answers
 //   /headers            → the request headers as JSON
 //   /upload             → reads the body, answers its length in bytes
@@ -12,9 +15,10 @@
 //   /limits             → this process's /proc/self/limits
 //   /env/NAME           → process.env[NAME]
 //   /cwd                → process.cwd()
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 let inflight = 0;
+let marks = 0;
 const kept = [];
 export default function probe(req, res) {
   inflight++;
@@ -27,7 +31,19 @@ export default function probe(req, res) {
   const url = req.url.split('?')[0];
   let m;
   if (url === '/pid') return done(200, String(process.pid));
-  if ((m = /^\/sleep\/(\d+)/.exec(url))) return setTimeout(() => done(200, `${process.pid} ${now}`), Number(m[1]));
+  if ((m = /^\/sleep\/(\d+)/.exec(url))) {
+    if (process.env.PROBE_MARKS) writeFileSync(`${process.env.PROBE_MARKS}/${process.pid}-${++marks}`, url);
+    return setTimeout(() => done(200, `${process.pid} ${now}`), Number(m[1]));
+  }
+  if ((m = /^\/drip\/(\d+)/.exec(url))) {
+    if (process.env.PROBE_MARKS) writeFileSync(`${process.env.PROBE_MARKS}/${process.pid}-${++marks}`, url);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('.');
+    return setTimeout(() => {
+      inflight--;
+      res.end(`${process.pid}\n`);
+    }, Number(m[1]));
+  }
   if ((m = /^\/block\/(\d+)/.exec(url))) {
     const until = Date.now() + Number(m[1]);
     while (Date.now() < until);

@@ -2,7 +2,8 @@
 // conditions, and kill by pid everything that was started — even when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest, type RequestOptions } from 'node:http';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { children, treePss } from '../../src/master/memory.js';
@@ -123,6 +124,31 @@ export async function startTsws(o: StartOptions): Promise<Tsws> {
     await t.waitForLog(/ready on /);
   }
   return t;
+}
+
+/**
+ * For the probe app: a directory it marks when a /sleep request starts (`env = PROBE_MARKS=DIR`), and a wait
+ * until `n` such requests are with workers — so that a test acts on a request in flight, not after a guess.
+ */
+export function probeMarks(): { ini: string; started(n?: number): Promise<string[]> } {
+  const dir = tempDir('tsws-marks-');
+  return {
+    ini: `env = PROBE_MARKS=${dir}`,
+    started: (n = 1) => waitFor(`${n} request(s) in flight in a worker`, () => {
+      const m = readdirSync(dir);
+      return m.length >= n && m;
+    }),
+  };
+}
+
+/** A port that was free a moment ago (for a program that cannot bind port 0 and say which it got). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 export interface Reply {

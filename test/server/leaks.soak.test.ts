@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { APPS, load, startTsws } from '../helpers/tsws.js';
+import { APPS, load, startTsws, waitFor } from '../helpers/tsws.js';
 
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -19,7 +19,7 @@ test('100,000 requests and hundreds of recycles: master fds and memory stay flat
     assert.equal(r.ok, 10_000, JSON.stringify(r));
     rounds.push(`${fds(t.pid)} fds ${rssMiB(t.pid).toFixed(0)} MiB`);
   }
-  await new Promise((r) => setTimeout(r, 1000));
+  await waitFor('recycles to settle', () => t.workers().length === 4, 10_000);
   const recycles = (t.output().match(/recycling: max-requests/g) ?? []).length;
   ctx.diagnostic(`figure: master fds ${fds0} -> ${fds(t.pid)}, rss ${rss0.toFixed(0)} -> ${rssMiB(t.pid).toFixed(0)} MiB over 100,000 requests and ${recycles} recycles; per round: ${rounds.join(', ')}`);
   assert.ok(recycles >= 200, `${recycles} recycles`);

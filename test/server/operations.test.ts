@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { alive, APPS, BIN, load, request, ROOT, SAMPLES, startTsws, tempDir, track, waitFor } from '../helpers/tsws.js';
+import { alive, APPS, BIN, freePort, load, probeMarks, request, ROOT, SAMPLES, startTsws, tempDir, track, waitFor } from '../helpers/tsws.js';
 
 const probe = `module = ${APPS}/probe.js`;
 
@@ -138,9 +138,10 @@ test('SIGTTIN adds a worker, SIGTTOU removes one; SIGUSR2 and other stray signal
 });
 
 test('SIGINT is a quick stop: the master exits at once; a request in flight gets 502, not a dropped connection', async () => {
-  const t = await startTsws({ ini: `${probe}\nprocesses = 1` });
+  const marks = probeMarks();
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\n${marks.ini}` });
   const slow = request(`${t.url}/sleep/5000`, { method: 'POST', body: 'x', headers: { 'content-length': '1' } });
-  await new Promise((r) => setTimeout(r, 300));
+  await marks.started();
   const start = Date.now();
   t.signal('SIGINT');
   const r = await slow;
@@ -242,7 +243,7 @@ test('systemd-analyze verify accepts conf/tsws.service', { skip: spawnSync('sh',
 test('conf/nginx.conf in front of tsws on a unix socket: requests, X-Forwarded-* kept, zero loss across a reload', { skip: spawnSync('sh', ['-c', 'command -v nginx']).status !== 0 && 'nginx not installed' }, async () => {
   const dir = tempDir();
   const sock = join(dir, 'http.sock');
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   // The shipped example, with this test's socket and port, inside a minimal main configuration.
   const site = readFileSync(join(ROOT, 'conf/nginx.conf'), 'utf8').replaceAll('/run/myapp/http.sock', sock).replace('listen 80;', `listen 127.0.0.1:${port};`);
   writeFileSync(

@@ -35,6 +35,15 @@ function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/** The master's fd count once it holds still (the same on three reads 100 ms apart). */
+async function settledFds(pid: number): Promise<number> {
+  const seen: number[] = [];
+  return waitFor('the fd count to settle', () => {
+    seen.push(openFds(pid));
+    return seen.length >= 3 && seen.slice(-3).every((n) => n === seen.at(-1)) && seen.at(-1)!;
+  }, 10_000, 100);
+}
+
 test('kill -9 of one worker every 1.2 s for 6 s under 8 clients of GET: zero failed requests', async (ctx) => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 4\nthreads = 2\ndisable-logging = true` });
   const loadDone = load(t.url, { clients: 8, durationMs: 7000, path: '/sleep/30' });
@@ -170,12 +179,10 @@ test('2,000 idle connections do not stop others from being served', async (ctx) 
 test('the master\'s open fds after 2,000 fresh-connection requests are within 10 of before', async (ctx) => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 2\nthreads = 4\ndisable-logging = true` });
   await load(t.url, { clients: 4, count: 100, path: '/pid', keepAlive: false }); // warm: pools, timers
-  await new Promise((r) => setTimeout(r, 300));
-  const before = openFds(t.pid);
+  const before = await settledFds(t.pid);
   const r = await load(t.url, { clients: 8, count: 2000, path: '/pid', keepAlive: false });
   assert.equal(r.ok, 2000);
-  await new Promise((r2) => setTimeout(r2, 500));
-  const after = openFds(t.pid);
+  const after = await settledFds(t.pid);
   assert.ok(Math.abs(after - before) <= 10, `fds ${before} -> ${after}`);
   ctx.diagnostic(`figure: master fds ${before} -> ${after} across 2,000 fresh-connection requests`);
   t.signal('SIGTERM');
@@ -185,14 +192,12 @@ test('the master\'s open fds after 2,000 fresh-connection requests are within 10
 test('fds stay flat across hundreds of recycles', async (ctx) => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 2\nthreads = 2\nmax-requests = 3\nmax-requests-jitter = 0\ndisable-logging = true` });
   await load(t.url, { clients: 4, count: 60, path: '/pid' });
-  await new Promise((r) => setTimeout(r, 500));
-  const before = openFds(t.pid);
+  const before = await settledFds(t.pid);
   await load(t.url, { clients: 4, count: 600, path: '/pid' });
   await waitFor('recycles to settle', () => t.workers().length === 2, 5000);
-  await new Promise((r) => setTimeout(r, 500));
   const recycles = (t.output().match(/recycling: max-requests/g) ?? []).length;
   assert.ok(recycles >= 100, `${recycles} recycles`);
-  const after = openFds(t.pid);
+  const after = await settledFds(t.pid);
   assert.ok(Math.abs(after - before) <= 10, `fds ${before} -> ${after} across ${recycles} recycles`);
   ctx.diagnostic(`figure: master fds ${before} -> ${after} across ${recycles} recycles`);
   t.signal('SIGTERM');

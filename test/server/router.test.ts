@@ -6,15 +6,16 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { APPS, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
+import { APPS, probeMarks, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
 
 const probe = `module = ${APPS}/probe.js`;
 
 test('a GET whose worker dies before answering is retried and answered 200', async () => {
-  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nthreads = 1` });
+  const marks = probeMarks();
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nthreads = 1\n${marks.ini}` });
   const [worker] = t.workers();
   const slow = request(`${t.url}/sleep/600`);
-  await new Promise((r) => setTimeout(r, 300)); // the request is with the worker (it sleeps 600 ms)
+  await marks.started();
   process.kill(worker, 'SIGKILL');
   const reply = await slow;
   assert.equal(reply.status, 200);
@@ -24,10 +25,11 @@ test('a GET whose worker dies before answering is retried and answered 200', asy
 });
 
 test('a POST with a body whose worker dies gets 502 with a short text body, never a closed connection', async () => {
-  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nthreads = 1` });
+  const marks = probeMarks();
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nthreads = 1\n${marks.ini}` });
   const [worker] = t.workers();
   const slow = request(`${t.url}/sleep/800`, { method: 'POST', body: 'payload', headers: { 'content-length': '7' } });
-  await new Promise((r) => setTimeout(r, 300));
+  await marks.started();
   process.kill(worker, 'SIGKILL');
   const reply = await slow;
   assert.equal(reply.status, 502);
@@ -51,17 +53,17 @@ test('a worker that does not answer within http-timeout gets 504', async () => {
 });
 
 test('a request waiting in the queue longer than http-timeout gets 504', async () => {
-  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nthreads = 1\nhttp-timeout = 1` });
-  const first = request(`${t.url}/sleep/900`);
-  await new Promise((r) => setTimeout(r, 50));
-  const queued = await request(`${t.url}/pid`);
-  assert.equal((await first).status, 200);
-  // The queued request either got the slot when the first one ended (at ~0.9 s) or waited past 1 s.
-  assert.ok([200, 504].includes(queued.status));
-  const q2 = [request(`${t.url}/sleep/3000`), request(`${t.url}/pid`)];
-  const [, waited] = await Promise.all(q2);
+  const marks = probeMarks();
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nthreads = 1\nhttp-timeout = 1\n${marks.ini}` });
+  // /drip answers its headers at once (so it is not itself a 504) and holds the only slot for 3 s.
+  const holder = request(`${t.url}/drip/3000`);
+  await marks.started();
+  const start = Date.now();
+  const waited = await request(`${t.url}/pid`);
   assert.equal(waited.status, 504);
   assert.match(waited.body, /no worker was free within 1s/);
+  assert.ok(Date.now() - start < 2500, `answered after ${Date.now() - start} ms`);
+  assert.equal((await holder).status, 200);
   t.signal('SIGTERM');
   await t.exited;
 });

@@ -1,9 +1,9 @@
 // The core server end to end: master, workers and router, through the real bin/tsws.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { alive, APPS, load, request, SAMPLES, startTsws, waitFor } from '../helpers/tsws.js';
+import { alive, APPS, load, probeMarks, request, SAMPLES, startTsws, waitFor } from '../helpers/tsws.js';
 
 test('200 requests from 8 clients are all answered and spread over all 4 workers', async () => {
   const t = await startTsws({ ini: `module = ${SAMPLES}/hello.js\nprocesses = 4\nthreads = 2\ndisable-logging = true` });
@@ -69,12 +69,12 @@ test('kill -9 of a worker: it is replaced and the next requests all succeed', as
 });
 
 test('SIGTERM with a 2 s request in flight: the request gets 200, then the master exits 0 and removes its pidfile', async () => {
-  const t = await startTsws({ ini: `module = ${APPS}/probe.js\nprocesses = 2\npidfile = app.pid` });
+  const marks = probeMarks();
+  const t = await startTsws({ ini: `module = ${APPS}/probe.js\nprocesses = 2\npidfile = app.pid\n${marks.ini}` });
   const pidfile = join(t.dir, 'app.pid');
-  assert.equal(Number((await import('node:fs')).readFileSync(pidfile, 'utf8')), t.pid);
+  assert.equal(Number(readFileSync(pidfile, 'utf8')), t.pid);
   const slow = request(`${t.url}/sleep/2000`);
-  await t.waitForLog(/spawned/); // the request is on its way; make sure it reached a worker first
-  await new Promise((r) => setTimeout(r, 200));
+  await marks.started();
   const workers = t.workers();
   t.signal('SIGTERM');
   const reply = await slow;

@@ -25,8 +25,11 @@ test('the raw TCP stats server sends one uWSGI-shaped JSON document with every f
   const t = await startTsws({ ini: `${probe}\nprocesses = 3\nthreads = 2\nstats = 127.0.0.1:0\nmaster-interval = 0.2` });
   const m = await t.waitForLog(/stats on 127\.0\.0\.1:(\d+)/);
   await load(t.url, { clients: 3, count: 30, path: '/pid' });
-  await new Promise((r) => setTimeout(r, 500)); // one poll: memory sampled for every worker
-  const doc = JSON.parse(await rawStats('127.0.0.1', Number(m[1])));
+  // The master samples memory at each poll (every 0.2 s here): wait until it has for every worker.
+  const doc = await waitFor('memory sampled for every worker', async () => {
+    const d = JSON.parse(await rawStats('127.0.0.1', Number(m[1])));
+    return d.workers.length === 3 && d.workers.every((w: { rss: number }) => w.rss > 0) && d;
+  });
   for (const f of TOP_FIELDS) assert.ok(f in doc, `top-level ${f}`);
   assert.equal(doc.pid, t.pid);
   assert.equal(doc.workers.length, 3);
@@ -102,7 +105,10 @@ test('stats-http: JSON at /, Prometheus text at /metrics in a valid exposition f
   const base = `http://127.0.0.1:${m[1]}`;
   await load(t.url, { clients: 2, count: 20, path: '/sleep/5' });
   await request(`${t.url}/nope`); // a 404 from the app
-  await new Promise((r) => setTimeout(r, 400));
+  await waitFor('memory sampled for both workers', async () => {
+    const d = JSON.parse((await request(`${base}/`)).body);
+    return d.workers.every((w: { rss: number }) => w.rss > 0);
+  });
   const json = await request(`${base}/`);
   assert.equal(json.headers['content-type'], 'application/json');
   assert.equal(JSON.parse(json.body).workers.length, 2);

@@ -2,7 +2,7 @@
 // zero failed requests while workers are recycled under load.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { APPS, load, request, startTsws, waitFor } from '../helpers/tsws.js';
+import { APPS, load, probeMarks, request, startTsws, waitFor } from '../helpers/tsws.js';
 
 const probe = `module = ${APPS}/probe.js`;
 
@@ -76,10 +76,11 @@ test('min-worker-lifetime holds soft recycles back', async () => {
 });
 
 test('evil-reload-on-rss kills the worker at once; its in-flight GET is retried on the replacement and answered', async () => {
-  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nthreads = 2\nevil-reload-on-rss = 150\nmaster-interval = 0.1` });
+  const marks = probeMarks();
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nthreads = 2\nevil-reload-on-rss = 150\nmaster-interval = 0.1\n${marks.ini}` });
   const [first] = t.workers();
   const slow = request(`${t.url}/sleep/1500`);
-  await new Promise((r) => setTimeout(r, 100));
+  await marks.started();
   // Answered at once; 100 ms later the worker holds 200 MB more, with /sleep/1500 still in flight.
   assert.equal((await request(`${t.url}/bloat-later/200`)).status, 200);
   await t.waitForLog(new RegExp(`worker 1 \\(pid ${first}\\) killed: rss \\d+ MiB > evil-reload-on-rss 150 MiB after \\d+ requests?`));

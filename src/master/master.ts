@@ -231,9 +231,13 @@ export class Master implements Controlled, StatsSource {
   }
 }
 
+/** Variables that speak to the master alone: systemd's socket activation and notification socket. */
+const MASTER_ONLY = ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'NOTIFY_SOCKET'];
+
 /** The workers' environment: the master's, then every `env = K=V` in order (a later one wins, as uWSGI). */
 function workerEnv(cfg: Config): NodeJS.ProcessEnv {
   const env = { ...process.env };
+  for (const k of MASTER_ONLY) delete env[k];
   for (const kv of cfg.env) {
     const i = kv.indexOf('=');
     env[kv.slice(0, i)] = kv.slice(i + 1);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { alive, APPS, BIN, freePort, load, probeMarks, request, ROOT, SAMPLES, startTsws, tempDir, track, waitFor } from '../helpers/tsws.js';
@@ -273,4 +274,31 @@ ${site}
   nginx.kill('SIGQUIT');
   t.signal('SIGTERM');
   assert.equal(await t.exited, 0);
+});
+
+test('socket activation: with LISTEN_FDS=1 and LISTEN_PID set, tsws serves on the inherited fd 3', async () => {
+  // What systemd does for a .socket unit: bind, then start the service with the socket as fd 3.
+  const listener = createNetServer().listen(0, '127.0.0.1');
+  await new Promise((r) => listener.once('listening', r));
+  const port = (listener.address() as { port: number }).port;
+  const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+  const dir = tempDir();
+  writeFileSync(join(dir, 'app.ini'), `[uwsgi]\n${probe}\nprocesses = 1\n`);
+  const p = spawn('sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', 'sh', process.execPath, BIN, '--ini', join(dir, 'app.ini')], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', HOME: '/tmp' },
+    stdio: ['ignore', 'pipe', 'pipe', fd],
+  });
+  track(p.pid!);
+  let out = '';
+  p.stderr!.on('data', (b) => (out += b));
+  await waitFor('ready', () => out.includes('ready on'));
+  listener.close(); // the test's copy; tsws keeps its own
+  assert.match(out, new RegExp(`listening on http://127\\.0\\.0\\.1:${port} \\(systemd socket\\)`));
+  const r = await request(`http://127.0.0.1:${port}/env/LISTEN_FDS`);
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'undefined', 'workers do not inherit LISTEN_FDS');
+  assert.equal((await request(`http://127.0.0.1:${port}/env/NOTIFY_SOCKET`)).body, 'undefined');
+  p.kill('SIGTERM');
+  await new Promise((r2) => p.once('exit', r2));
 });

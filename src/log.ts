@@ -56,22 +56,17 @@ export function flushNow(): void {
   flush();
 }
 
-/** Send the log to `file` (appending) instead of stderr; returns the fd so workers can share it. */
-export function logTo(file: string): number {
+/** Send the log to `file` (appending) instead of stderr. */
+export function logTo(file: string): void {
   flush();
   const next = openSync(file, 'a', 0o640);
   if (ownFd) closeSync(fd);
   fd = next;
   ownFd = true;
   path = file;
-  return fd;
 }
 
 /** Reopen the log file (logrotate moved it away). */
 export function reopen(): void {
   if (path) logTo(path);
-}
-
-export function logFd(): number {
-  return fd;
 }

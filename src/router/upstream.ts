@@ -1,5 +1,5 @@
 // A worker as the router sees it: where to send requests, and what it is doing now.
-import { Agent, type ClientRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { ProxyServer } from 'http-proxy-3';
 import type { Exchange } from './router.js';
 
@@ -28,4 +28,3 @@ export function createUpstream(id: number, pid: number, socketPath: string): Ups
   return { id, pid, proxy, agent, websockets: 0, requests: 0, runningMicros: 0, tx: 0, exchanges: [] };
 }
 
-export type { ClientRequest };

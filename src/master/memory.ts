@@ -1,6 +1,6 @@
 // Worker memory, read from /proc: RSS of the worker's whole process tree (children the app spawns count,
-// which PM2 and uWSGI miss) and the worker's own address space (VSZ) for the -as options. pidusage has no
-// VSZ and no process trees, and the per-request check must cost one small read, so /proc is read directly.
+// which PM2 and uWSGI miss) and the worker's own address space (VSZ) for the -as options. The per-request
+// check must cost one small read, so /proc is read directly (see procstat.ts on why pidusage is not used).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 

@@ -4,10 +4,10 @@
 // Checked after every request (the router tells the master when one ends) and polled every master-interval,
 // so an idle, bloated worker is recycled too — uWSGI checks only after a request.
 import { readFileSync } from 'node:fs';
-import pidusage from 'pidusage';
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import { descendants, mib, sample, type MemorySample } from './memory.js';
+import { procStat } from './procstat.js';
 import type { Pool, Worker } from './pool.js';
 
 /** The recycle reasons, as counted for stats. */
@@ -75,15 +75,14 @@ export class Watchdog {
     }
   }
 
-  /** CPU use for the stats, through pidusage (the design's choice for process statistics). */
+  /** CPU use for the stats: seconds so far, and percent of one core since the previous poll. */
   private cpu(w: Worker): void {
-    pidusage(w.pid).then(
-      (s) => {
-        w.cpuPercent = s.cpu;
-        w.cpuSeconds = s.ctime / 1000;
-      },
-      () => {}, // exited between two polls
-    );
+    const st = procStat(w.pid);
+    if (!st) return; // exited between two polls
+    const now = Date.now();
+    if (w.cpuSampledAt) w.cpuPercent = ((st.cpuSeconds - w.cpuSeconds) * 100_000) / Math.max(1, now - w.cpuSampledAt);
+    w.cpuSeconds = st.cpuSeconds;
+    w.cpuSampledAt = now;
   }
 
   /**
@@ -109,7 +108,7 @@ export class Watchdog {
     }
     const silent = Date.now() - w.lastPong;
     if (silent < HANG_MS) return;
-    const state = procState(w.pid);
+    const state = procStat(w.pid)?.state ?? '?';
     if (state === 'T' || state === 't') {
       this.pool.kill(w, `stopped (process state ${state}) and silent for ${(silent / 1000).toFixed(1)}s`, 'hung');
     } else if (!w.unresponsive) {
@@ -217,15 +216,6 @@ export class Watchdog {
     // Drained if its event loop still answers (its other requests finish), killed if it is blocked (its
     // other requests are then retried elsewhere when idempotent, or get 502).
     if (!(await w.ping(1000))) this.pool.kill(w, `${reason}; its event loop did not answer within 1s`);
-  }
-}
-
-/** The process state letter from /proc/PID/stat (R, S, D, T, Z…). */
-function procState(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1][0];
-  } catch {
-    return '?';
   }
 }
 

@@ -21,9 +21,10 @@ export class Worker {
   /** Descendant pids as of the last poll: their memory counts as the worker's. */
   tree: number[] = [];
   memory: MemorySample | null = null;
-  /** From pidusage at each poll: CPU % since the previous poll, and CPU seconds used so far. */
+  /** From /proc at each poll: CPU % since the previous poll, CPU seconds used so far, and when they were read. */
   cpuPercent = 0;
   cpuSeconds = 0;
+  cpuSampledAt = 0;
   requestLimit = 0;
   harakiris = 0;
   exceptions = 0;

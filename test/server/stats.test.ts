@@ -109,6 +109,11 @@ test('stats-http: JSON at /, Prometheus text at /metrics in a valid exposition f
     const d = JSON.parse((await request(`${base}/`)).body);
     return d.workers.every((w: { rss: number }) => w.rss > 0);
   });
+  // CPU time comes from /proc/PID/stat at each poll; a worker that loaded Node and an app has used some.
+  await waitFor('cpu sampled for both workers', async () => {
+    const cpu = parseExposition((await request(`${base}/metrics`)).body).get('tsws_worker_cpu_seconds_total')!.samples;
+    return cpu.length === 2 && cpu.every((s) => s.value > 0);
+  });
   const json = await request(`${base}/`);
   assert.equal(json.headers['content-type'], 'application/json');
   assert.equal(JSON.parse(json.body).workers.length, 2);

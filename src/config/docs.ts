@@ -38,16 +38,21 @@ export function optionsMarkdown(): string {
     'unit shown, or `k`/`M`/`G` suffixes; durations take seconds, or `ms`/`s`/`m`/`h` suffixes.',
     'See [configuration.md](configuration.md) for the INI dialect.',
     '',
+    'A reload (`HUP`, `tsws --reload`, touch-reload, the master fifo) reads the configuration again. The',
+    '"a reload" column says whether a changed value takes effect then (in the new workers, and in the router',
+    'from the next request on) or only at a restart; see [deployment.md](deployment.md#what-a-reload-re-reads).',
+    '',
   ];
   const groups = [...new Set(OPTION_NAMES.map((n) => spec(n).group))] as Group[];
   for (const g of groups) {
-    out.push(`## ${GROUP_TITLES[g]}`, '', '| option | type | default | |', '|---|---|---|---|');
+    out.push(`## ${GROUP_TITLES[g]}`, '', '| option | type | default | a reload | |', '|---|---|---|---|---|');
     for (const name of OPTION_NAMES.filter((n) => spec(n).group === g)) {
       const s = spec(name);
       const names = [name, ...(s.aliases ?? []), ...(s.short ? [`-${s.short}`] : [])].map((n) => `\`${n}\``).join(', ');
       const type = typeText(s);
       const status = s.implemented ? '' : ' **Not implemented yet: using it is an error.**';
-      out.push(`| ${names} | ${type} | ${showDefault(s)} | ${s.help.replace(/\|/g, '\\|')}.${status} |`);
+      const reload = s.reload ? 'applies it' : 'restart needed';
+      out.push(`| ${names} | ${type} | ${showDefault(s)} | ${reload} | ${s.help.replace(/\|/g, '\\|')}.${status} |`);
     }
     out.push('');
     for (const name of OPTION_NAMES.filter((n) => spec(n).group === g && spec(n).details)) {

@@ -30,6 +30,8 @@ export interface Loaded {
   readonly warnings: readonly string[];
   /** Where each option that differs from its default was last set. */
   readonly setBy: ReadonlyMap<OptionName, string>;
+  /** What it was read from: a reload reads the same sources again. */
+  readonly sources: Sources;
 }
 
 export function envSettings(env: NodeJS.ProcessEnv, warnings: string[]): Setting[] {
@@ -114,7 +116,7 @@ export function loadConfig(src: Sources): Loaded {
   crossCheck(values, setBy, errors, warnings);
   if (errors.length) throw new ConfigErrors(errors, warnings);
   const config = Object.freeze(Object.fromEntries(values)) as Config;
-  return { config, warnings, setBy };
+  return { config, warnings, setBy, sources: src };
 }
 
 /** `%(name)` → its value, placeholders inside it resolved too; a name that refers back to itself is an error. */

@@ -48,6 +48,11 @@ export interface OptionSpec {
   readonly rawPlaceholders?: boolean;
   /** False while the behaviour does not exist: using the option is an error, never a silent no-op. */
   readonly implemented: boolean;
+  /**
+   * A reload (HUP, --reload, touch-reload, the fifo) re-reads the configuration and applies a changed value
+   * of this option to the new workers. Without it, a change needs a restart, and a reload says so.
+   */
+  readonly reload?: true;
 }
 
 const MiB = 1024 * 1024;
@@ -55,7 +60,7 @@ const MiB = 1024 * 1024;
 export const OPTIONS = {
   // ---- Application -------------------------------------------------------------------------------
   module: {
-    type: 'string', group: 'app', default: null, implemented: true,
+    type: 'string', group: 'app', default: null, implemented: true, reload: true,
     help: 'App module to load: path/to/app.js or path/to/app.js:export',
     details:
       'A path to an ES module or CommonJS file, relative to chdir (or the current directory), optionally ' +
@@ -68,7 +73,7 @@ export const OPTIONS = {
     help: 'Change to this directory before loading the app',
   },
   env: {
-    type: 'string', group: 'app', list: true, keyValue: true, default: [], implemented: true,
+    type: 'string', group: 'app', list: true, keyValue: true, default: [], implemented: true, reload: true,
     help: 'Set an environment variable for the workers: KEY=VALUE (repeatable)',
     details: 'Applied in order; a later `env` for the same key overrides an earlier one, as in uWSGI.',
   },
@@ -82,11 +87,11 @@ export const OPTIONS = {
 
   // ---- Processes ---------------------------------------------------------------------------------
   processes: {
-    type: 'count', group: 'processes', aliases: ['workers'], short: 'p', min: 1, default: 1, implemented: true,
+    type: 'count', group: 'processes', aliases: ['workers'], short: 'p', min: 1, default: 1, implemented: true, reload: true,
     help: 'Number of worker processes',
   },
   threads: {
-    type: 'count', group: 'processes', min: 1, default: 1, implemented: true,
+    type: 'count', group: 'processes', min: 1, default: 1, implemented: true, reload: true,
     help: 'Requests one worker serves at once (Node has one JS thread; this is concurrency, not threads)',
     details:
       'uWSGI runs `threads` OS threads per worker. A Node worker has one JavaScript thread and serves ' +
@@ -98,11 +103,11 @@ export const OPTIONS = {
     help: 'Accepted for uWSGI compatibility: tsws always runs a master',
   },
   'worker-reload-mercy': {
-    type: 'duration', group: 'processes', default: 60, implemented: true,
+    type: 'duration', group: 'processes', default: 60, implemented: true, reload: true,
     help: 'Longest time a stopping worker may take to finish its requests before SIGKILL',
   },
   'master-interval': {
-    type: 'duration', group: 'processes', default: 1, min: 0.05, implemented: true,
+    type: 'duration', group: 'processes', default: 1, min: 0.05, implemented: true, reload: true,
     help: 'How often the master checks limits, deadlines and touch files (seconds)',
   },
 
@@ -130,7 +135,7 @@ export const OPTIONS = {
       'backlog is kept large (at least 1024) so that bursts reach the router instead of waiting for SYN retries.',
   },
   'http-timeout': {
-    type: 'duration', group: 'router', default: 60, implemented: true,
+    type: 'duration', group: 'router', default: 60, implemented: true, reload: true,
     help: 'Longest wait for a free worker, and for a worker\'s answer, before 504',
   },
   'http-headers-timeout': {
@@ -147,7 +152,7 @@ export const OPTIONS = {
   },
 
   'forwarded-allow-ips': {
-    type: 'string', group: 'router', list: true, default: [], implemented: true,
+    type: 'string', group: 'router', list: true, default: [], implemented: true, reload: true,
     help: 'Peers whose X-Forwarded-* headers are kept (e.g. 127.0.0.1 for nginx on this host; * for all)',
     details:
       'From any other peer, X-Forwarded-For, -Proto and -Host are replaced by the router\'s own values, so ' +
@@ -157,58 +162,58 @@ export const OPTIONS = {
 
   // ---- Recycling and limits ----------------------------------------------------------------------
   'reload-on-rss': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true, reload: true,
     help: 'Recycle a worker (gracefully) whose process tree RSS exceeds this; bare number = MiB',
   },
   'reload-on-as': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true, reload: true,
     help: 'Recycle a worker (gracefully) whose address space exceeds this; bare number = MiB',
     details:
       'Node reserves ~700 MB of address space at start and one WebAssembly memory reserves ~10 GB, so this ' +
       'measure is almost meaningless for Node. Values a fresh worker already exceeds are refused.',
   },
   'evil-reload-on-rss': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true, reload: true,
     help: 'Kill a worker at once when its process tree RSS exceeds this; bare number = MiB',
   },
   'evil-reload-on-as': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true, reload: true,
     help: 'Kill a worker at once when its address space exceeds this; bare number = MiB',
   },
   'limit-as': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true, reload: true,
     help: 'RLIMIT_AS of every worker process; bare number = MiB (breaks WebAssembly, see docs)',
   },
   'max-requests': {
-    type: 'count', group: 'recycling', short: 'R', default: 0, implemented: true,
+    type: 'count', group: 'recycling', short: 'R', default: 0, implemented: true, reload: true,
     help: 'Recycle a worker after this many requests (0 = never)',
   },
   'max-requests-delta': {
-    type: 'count', group: 'recycling', default: 0, implemented: true,
+    type: 'count', group: 'recycling', default: 0, implemented: true, reload: true,
     help: 'Worker N recycles after max-requests + (N-1) * delta requests',
   },
   'max-requests-jitter': {
-    type: 'count', group: 'recycling', default: null, implemented: true,
+    type: 'count', group: 'recycling', default: null, implemented: true, reload: true,
     help: 'Add a random 0..jitter to each worker\'s max-requests (default: a tenth of max-requests)',
   },
   'max-worker-lifetime': {
-    type: 'duration', group: 'recycling', default: 0, implemented: true,
+    type: 'duration', group: 'recycling', default: 0, implemented: true, reload: true,
     help: 'Recycle a worker this long after it started (0 = never)',
   },
   'max-worker-lifetime-delta': {
-    type: 'duration', group: 'recycling', default: 0, implemented: true,
+    type: 'duration', group: 'recycling', default: 0, implemented: true, reload: true,
     help: 'Worker N recycles after max-worker-lifetime + (N-1) * delta',
   },
   'min-worker-lifetime': {
-    type: 'duration', group: 'recycling', default: 0, implemented: true,
+    type: 'duration', group: 'recycling', default: 0, implemented: true, reload: true,
     help: 'No soft recycle before a worker is this old (uWSGI: 10 s; tsws: 0, see docs)',
   },
   harakiri: {
-    type: 'duration', group: 'recycling', short: 't', default: 0, implemented: true,
+    type: 'duration', group: 'recycling', short: 't', default: 0, implemented: true, reload: true,
     help: 'Answer 504 to a request running longer than this and recycle its worker (0 = off)',
   },
   'harakiri-verbose': {
-    type: 'bool', group: 'recycling', default: false, implemented: true,
+    type: 'bool', group: 'recycling', default: false, implemented: true, reload: true,
     help: 'Log the stuck request\'s method, URL and the worker\'s kernel state on harakiri',
   },
 
@@ -218,11 +223,11 @@ export const OPTIONS = {
     help: 'Append the log to this file instead of stderr',
   },
   'disable-logging': {
-    type: 'bool', group: 'logging', default: false, implemented: true,
+    type: 'bool', group: 'logging', default: false, implemented: true, reload: true,
     help: 'Do not log one line per request (lifecycle lines are still logged)',
   },
   'log-format': {
-    type: 'string', group: 'logging', default: null, rawPlaceholders: true, implemented: true,
+    type: 'string', group: 'logging', default: null, rawPlaceholders: true, implemented: true, reload: true,
     help: 'Request line format with uWSGI variables: %(addr) %(method) %(uri) %(status) %(size) %(msecs) …',
   },
 
@@ -280,15 +285,15 @@ export const OPTIONS = {
 
   // ---- Configuration -----------------------------------------------------------------------------
   ini: {
-    type: 'string', group: 'config', list: true, default: [], implemented: true,
+    type: 'string', group: 'config', list: true, default: [], implemented: true, reload: true,
     help: 'Load an INI file (FILE or FILE:SECTION); inside a file, includes it in place',
   },
   'set-ph': {
-    type: 'string', group: 'config', aliases: ['set-placeholder'], list: true, keyValue: true, default: [], implemented: true,
+    type: 'string', group: 'config', aliases: ['set-placeholder'], list: true, keyValue: true, default: [], implemented: true, reload: true,
     help: 'Define a %(name) placeholder: name=value',
   },
   strict: {
-    type: 'bool', group: 'config', default: false, implemented: true,
+    type: 'bool', group: 'config', default: false, implemented: true, reload: true,
     help: 'Also reject custom keys used as placeholders and ignored uWSGI keys',
   },
 } as const satisfies Record<string, OptionSpec>;

@@ -24,7 +24,7 @@ export async function controlCommand(what: 'stop' | 'reload', pidfile: string): 
     return 1;
   }
   if (what === 'reload') {
-    process.stdout.write(`tsws: reload requested (SIGHUP to pid ${pid}): workers are replaced one by one\n`);
+    process.stdout.write(`tsws: reload requested (SIGHUP to pid ${pid}): the configuration is read again and workers are replaced one by one; the log says what changed, or why the reload was refused\n`);
     return 0;
   }
   const start = Date.now();

@@ -4,13 +4,13 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EX_CONFIG } from '../config/errors.js';
-import type { Loaded } from '../config/load.js';
+import { ConfigErrors, EX_CONFIG } from '../config/errors.js';
+import type { Loaded, Sources } from '../config/load.js';
 import type { Config } from '../config/options.js';
 import { parseAddress } from '../config/values.js';
 import * as log from '../log.js';
 import { compileFormat, defaultFormat } from '../router/logline.js';
-import { Router } from '../router/router.js';
+import { Router, type RouterOptions } from '../router/router.js';
 import { splitModuleSpec } from '../worker/app.js';
 import { EXIT_LOAD_ERROR } from '../worker/protocol.js';
 import { installSignals, MasterFifo, TouchFiles, type Controlled } from './control.js';
@@ -18,7 +18,8 @@ import { daemonReady, isDaemon, launchDaemon } from './daemon.js';
 import { bind } from './listen.js';
 import { StartupError } from './startup-error.js';
 import { removePidfile, runningPid, writePidfile } from './pidfile.js';
-import { AppLoadError, Pool } from './pool.js';
+import { AppLoadError, Pool, type PoolOptions } from './pool.js';
+import { reread, show, type Reread } from './reconfigure.js';
 import { applyUmask, dropPrivileges, resolvePrivileges } from './privileges.js';
 import { statusTable } from './status.js';
 import { activatedSocket, notify } from './systemd.js';
@@ -42,59 +43,64 @@ export class Master implements Controlled, StatsSource {
   private exitCode: ((code: number) => void) | null = null;
   boundAddress = '';
 
+  cfg: Config;
+  private readonly sources: Sources;
+  private modulePath: string;
+  private warnings: readonly string[];
+
   constructor(
-    readonly cfg: Config,
+    loaded: Loaded,
     modulePath: string,
     private readonly pidfile: string | null,
   ) {
+    const cfg = (this.cfg = loaded.config);
+    this.sources = loaded.sources;
+    this.warnings = loaded.warnings;
+    this.modulePath = modulePath;
     // The runtime directory holds the workers' sockets; mkdtemp makes it 0700, so no other user can reach a
     // worker behind the router's back. systemd's RuntimeDirectory= is used when set.
     const parent = process.env.RUNTIME_DIRECTORY ?? process.env.XDG_RUNTIME_DIR ?? tmpdir();
     this.runtimeDir = mkdtempSync(join(existsSync(parent) ? parent : tmpdir(), 'tsws-'));
-    const format = cfg['log-format'];
-    this.router = new Router(
-      {
-        threads: cfg.threads,
-        listen: cfg.listen,
-        httpTimeoutMs: cfg['http-timeout'] * 1000,
-        harakiriMs: cfg.harakiri * 1000,
-        maxHeaderSize: cfg['buffer-size'],
-        headersTimeoutMs: cfg['http-headers-timeout'] * 1000,
-        forwardedAllow: new Set(cfg['forwarded-allow-ips'].flatMap((s) => s.split(',').map((x) => x.trim()))),
-        logLine: cfg['disable-logging'] ? null : format ? compileFormat(format) : defaultFormat,
-        log: log.requestLine,
+    this.router = new Router(routerOptions(cfg), {
+      available: () => this.pool.available(),
+      drained: (up) => this.pool.drained(up),
+      requestEnded: (up, status, micros) => {
+        this.stats.requestEnded(status, micros);
+        const w = up && this.pool.workerOf(up);
+        if (w) this.watchdog.afterRequest(w);
       },
-      {
-        available: () => this.pool.available(),
-        drained: (up) => this.pool.drained(up),
-        requestEnded: (up, status, micros) => {
-          this.stats.requestEnded(status, micros);
-          const w = up && this.pool.workerOf(up);
-          if (w) this.watchdog.afterRequest(w);
-        },
-        harakiri: (up, ex) => {
-          const w = this.pool.workerOf(up);
-          if (w) void this.watchdog.harakiri(w, ex.req.method ?? '-', ex.req.url ?? '-', performance.now() - ex.sentAt);
-        },
+      harakiri: (up, ex) => {
+        const w = this.pool.workerOf(up);
+        if (w) void this.watchdog.harakiri(w, ex.req.method ?? '-', ex.req.url ?? '-', performance.now() - ex.sentAt);
       },
-    );
-    this.pool = new Pool(
-      {
-        processes: cfg.processes,
-        module: modulePath,
-        env: workerEnv(cfg),
-        runtimeDir: this.runtimeDir,
-        maxHeaderSize: cfg['buffer-size'],
-        mercyMs: cfg['worker-reload-mercy'] * 1000,
-        needApp: cfg['need-app'],
-        limitAs: cfg['limit-as'],
-        requestLimit: (id) => this.watchdog.requestLimit(id),
-      },
-      this.router,
-    );
+    });
+    this.pool = new Pool(this.poolOptions(cfg), this.router);
     this.watchdog = new Watchdog(cfg, this.pool);
     this.fifos = cfg['master-fifo'].map((f) => new MasterFifo(resolve(f), this));
     this.touches = [new TouchFiles(cfg['touch-reload'].map((f) => resolve(f)), false, this), new TouchFiles(cfg['touch-chain-reload'].map((f) => resolve(f)), true, this)];
+  }
+
+  private poolOptions(cfg: Config): PoolOptions {
+    return {
+      processes: cfg.processes,
+      module: this.modulePath,
+      env: workerEnv(cfg),
+      runtimeDir: this.runtimeDir,
+      maxHeaderSize: cfg['buffer-size'],
+      mercyMs: cfg['worker-reload-mercy'] * 1000,
+      needApp: cfg['need-app'],
+      limitAs: cfg['limit-as'],
+      requestLimit: (id) => this.watchdog.requestLimit(id),
+    };
+  }
+
+  /** The master's own beat: limits and heartbeats of every worker, and the touch files. */
+  private startTick(): void {
+    if (this.tick) clearInterval(this.tick);
+    this.tick = setInterval(() => {
+      this.watchdog.poll();
+      for (const t of this.touches) t.check();
+    }, this.cfg['master-interval'] * 1000);
   }
 
   /** Bind, start the workers, write the pidfile; resolves with the exit code once the master has stopped. */
@@ -141,10 +147,7 @@ export class Master implements Controlled, StatsSource {
       for (const p of impossible) log.warn(`configuration: ${p}`);
       return this.abort(EX_CONFIG);
     }
-    this.tick = setInterval(() => {
-      this.watchdog.poll();
-      for (const t of this.touches) t.check();
-    }, this.cfg['master-interval'] * 1000);
+    this.startTick();
     if (this.pidfile) writePidfile(this.pidfile);
     const ready = `${this.pool.processes} worker(s) x ${this.cfg.threads} thread(s) ready on ${this.boundAddress}`;
     log.info(`tsws ${ready} (master pid ${process.pid})`);
@@ -161,10 +164,55 @@ export class Master implements Controlled, StatsSource {
     return code;
   }
 
+  /** Every reload (HUP, --reload, touch files, the fifo) reads the configuration again first; see reconfigure.ts. */
   reload(chain: boolean, why: string): void {
     if (this.stopping) return;
+    if (this.pool.reloading) {
+      log.warn(`reload (${why}) ignored: a reload is already running`);
+      return;
+    }
+    if (!this.reconfigure(why)) return;
     notify({ RELOADING: '1', STATUS: `reloading workers (${why})` });
-    void this.pool.reload(chain, why).then((n) => notify({ READY: '1', STATUS: `${n} worker(s) reloaded (${why}); ${this.pool.processes} serving` }));
+    void this.pool.reload(chain, why).then((n) => {
+      notify({ READY: '1', STATUS: `${n} worker(s) reloaded (${why}); ${this.pool.processes} serving` });
+      // The new workers are fresh: a new memory limit below what they need is worth a loud warning.
+      const fresh = this.pool.workers().filter((w) => w.state === 'serving');
+      for (const p of this.watchdog.impossibleLimits(fresh)) log.warn(`configuration: ${p}`);
+    });
+  }
+
+  /** Read the configuration again and apply what a reload can; false (nothing changed) if it has errors. */
+  private reconfigure(why: string): boolean {
+    let r: Reread | null = null;
+    let modulePath = '';
+    const errors: string[] = [];
+    try {
+      r = reread(this.cfg, this.sources);
+      const m = resolveModule(r.config, r.loaded);
+      if ('problem' in m) errors.push(m.problem);
+      else modulePath = m.path;
+    } catch (e) {
+      errors.push(...(e instanceof ConfigErrors ? e.errors.map((x) => x.message) : [String((e as Error)?.message ?? e)]));
+    }
+    if (!r || errors.length) {
+      for (const m of errors) log.warn(`reload refused: ${m}`);
+      log.warn(`reload (${why}) refused: ${errors.length} configuration error${errors.length === 1 ? '' : 's'}; the running workers and configuration stay`);
+      notify({ STATUS: 'reload refused: configuration errors (see the log); still serving' });
+      return false;
+    }
+    for (const w of r.loaded.warnings) if (!this.warnings.includes(w)) log.warn(w);
+    this.warnings = r.loaded.warnings;
+    for (const m of r.needRestart) log.warn(m);
+    if (r.applied.length === 0 && modulePath === this.modulePath) return true;
+    log.info(`reload applies ${r.applied.map((n) => `${n} = ${show(r.config[n])}`).join(', ') || `module ${modulePath}`}`);
+    const intervalChanged = r.config['master-interval'] !== this.cfg['master-interval'];
+    this.cfg = r.config;
+    this.modulePath = modulePath;
+    this.watchdog.configure(this.cfg);
+    this.router.configure(routerOptions(this.cfg));
+    this.pool.configure(this.poolOptions(this.cfg));
+    if (intervalChanged && this.tick) this.startTick();
+    return true;
   }
 
   addWorker(): void {
@@ -231,6 +279,21 @@ export class Master implements Controlled, StatsSource {
   }
 }
 
+function routerOptions(cfg: Config): RouterOptions {
+  const format = cfg['log-format'];
+  return {
+    threads: cfg.threads,
+    listen: cfg.listen,
+    httpTimeoutMs: cfg['http-timeout'] * 1000,
+    harakiriMs: cfg.harakiri * 1000,
+    maxHeaderSize: cfg['buffer-size'],
+    headersTimeoutMs: cfg['http-headers-timeout'] * 1000,
+    forwardedAllow: new Set(cfg['forwarded-allow-ips'].flatMap((s) => s.split(',').map((x) => x.trim()))),
+    logLine: cfg['disable-logging'] ? null : format ? compileFormat(format) : defaultFormat,
+    log: log.requestLine,
+  };
+}
+
 /** Variables that speak to the master alone: systemd's socket activation and notification socket. */
 const MASTER_ONLY = ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'NOTIFY_SOCKET'];
 
@@ -243,6 +306,15 @@ function workerEnv(cfg: Config): NodeJS.ProcessEnv {
     env[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return env;
+}
+
+/** `module` as an absolute path (plus `:export`). Relative paths are relative to chdir, which serve() applied. */
+function resolveModule(cfg: Config, loaded: Loaded): { path: string } | { problem: string } {
+  if (!cfg.module) return { problem: 'configuration: module: required (module = path/to/app.js)' };
+  const { path, exportName } = splitModuleSpec(cfg.module);
+  const abs = resolve(path);
+  if (!existsSync(abs)) return { problem: configProblem(loaded, 'module', `${abs} does not exist`) };
+  return { path: exportName ? `${abs}:${exportName}` : abs };
 }
 
 function configProblem(loaded: Loaded, key: keyof Config, problem: string): string {
@@ -273,13 +345,11 @@ export async function serve(loaded: Loaded): Promise<number> {
       problems.push(configProblem(loaded, 'chdir', `cannot change to ${cfg.chdir}: ${(e as NodeJS.ErrnoException).code}`));
     }
   }
-  // Every relative path is relative to chdir when it is set (it is applied first), else to the cwd.
   let modulePath = '';
   if (cfg.module) {
-    const { path, exportName } = splitModuleSpec(cfg.module);
-    modulePath = resolve(path);
-    if (!existsSync(modulePath)) problems.push(configProblem(loaded, 'module', `${modulePath} does not exist`));
-    if (exportName) modulePath += `:${exportName}`;
+    const m = resolveModule(cfg, loaded);
+    if ('problem' in m) problems.push(m.problem);
+    else modulePath = m.path;
   }
   const pidfile = cfg.pidfile ? resolve(cfg.pidfile) : null;
   if (pidfile) {
@@ -298,7 +368,7 @@ export async function serve(loaded: Loaded): Promise<number> {
   if (launcher) return launchDaemon(resolve(startCwd, cfg.daemonize!), startCwd);
 
   process.title = 'tsws master';
-  const master = new Master(cfg, modulePath, pidfile);
+  const master = new Master(loaded, modulePath, pidfile);
   const code = await master.run();
   log.flushNow();
   process.exit(code);

@@ -59,8 +59,11 @@ export class Pool {
   readonly history = new Map<number, { spawns: number; requests: number; lastReason: string }>();
   private readonly byUpstream = new Map<Upstream, Worker>();
 
+  /** Generations up to this one are the first workers; every later spawn is a respawn or a replacement. */
+  private firstGenerations = 0;
+
   constructor(
-    private readonly opts: PoolOptions,
+    private opts: PoolOptions,
     private readonly router: Router,
   ) {}
 
@@ -68,8 +71,21 @@ export class Pool {
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.starting = { resolve, reject };
+      this.firstGenerations = this.opts.processes;
       for (let id = 1; id <= this.opts.processes; id++) this.slots.set(id, this.spawn(id));
     });
+  }
+
+  /**
+   * A reload's new options (module, env, limit-as, need-app, worker-reload-mercy) for every worker spawned
+   * from now on; a changed `processes` adds or retires slots at once.
+   */
+  configure(opts: PoolOptions): void {
+    const resize = opts.processes !== this.opts.processes;
+    this.opts = opts;
+    if (!resize) return; // a count changed by TTIN/TTOU stays as it is while the file says the same
+    for (let n = this.slots.size; n < opts.processes; n++) this.addWorker();
+    for (let n = this.slots.size; n > opts.processes; n--) this.removeWorker();
   }
 
   workers(): Worker[] {
@@ -101,7 +117,7 @@ export class Pool {
     const h = this.history.get(id) ?? { spawns: 0, requests: 0, lastReason: '' };
     h.spawns++;
     this.history.set(id, h);
-    if (this.generation > this.opts.processes) this.respawns++;
+    if (generation > this.firstGenerations) this.respawns++;
     this.all.add(w);
     // The app's own output goes to the same log as the master's, and follows it across log reopens.
     child.stdout!.on('data', (b: Buffer) => log.raw(b));
@@ -318,7 +334,8 @@ export class Pool {
   }
 
   private reloadReason = '';
-  private reloading = false;
+  /** A reload is replacing workers; another one is refused until it is done. */
+  reloading = false;
 
   /** Start a successor for the worker in slot `id`; resolves true once it serves and the old one drains. */
   private succeed(old: Worker): Promise<boolean> {

@@ -35,12 +35,19 @@ interface Verdict {
 }
 
 export class Watchdog {
-  private readonly memoryLimits: boolean;
+  private cfg!: Config;
+  private memoryLimits = false;
 
   constructor(
-    private readonly cfg: Config,
+    cfg: Config,
     private readonly pool: Pool,
   ) {
+    this.configure(cfg);
+  }
+
+  /** The limits to enforce from now on (a reload may change them); workers keep the max-requests they drew. */
+  configure(cfg: Config): void {
+    this.cfg = cfg;
     this.memoryLimits = cfg['reload-on-rss'] + cfg['reload-on-as'] + cfg['evil-reload-on-rss'] + cfg['evil-reload-on-as'] > 0;
   }
 

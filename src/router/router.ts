@@ -5,9 +5,9 @@
 // no byte back is retried once on another worker. Proxying is http-proxy-3 with a keep-alive agent per
 // worker (see docs/architecture.md for why not http-proxy).
 import { createServer, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { procStat } from '../master/procstat.js';
 import { clientWantsClose, setForwarded, setResponseConnection, stripHopByHop } from './headers.js';
 import type { LineFormatter } from './logline.js';
 import type { Upstream } from './upstream.js';
@@ -81,11 +81,8 @@ const kExchange = Symbol('tsws.exchange');
 
 /** Has this process exited (gone, or a zombie waiting to be reaped)? */
 function processGone(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1][0] === 'Z';
-  } catch {
-    return true;
-  }
+  const st = procStat(pid);
+  return st === null || st.state === 'Z';
 }
 
 type Tagged = IncomingMessage & { [kExchange]?: Exchange };
@@ -106,7 +103,7 @@ export class Router {
   queueFull = 0;
 
   constructor(
-    private readonly opts: RouterOptions,
+    private opts: RouterOptions,
     private readonly hooks: RouterHooks,
   ) {
     this.server = createServer(
@@ -122,8 +119,25 @@ export class Router {
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
     // Deadlines (queue wait, time to first byte, harakiri) are swept, not timed one by one: no timer per
     // request on the hot path, at the cost of up to one sweep period of slop (uWSGI checks once a second).
-    this.sweepTimer = setInterval(() => this.sweep(), Math.min(250, opts.httpTimeoutMs / 4, opts.harakiriMs ? opts.harakiriMs / 4 : 250));
-    this.sweepTimer.unref();
+    this.sweepTimer = this.startSweep();
+  }
+
+  private startSweep(): NodeJS.Timeout {
+    const o = this.opts;
+    const t = setInterval(() => this.sweep(), Math.min(250, o.httpTimeoutMs / 4, o.harakiriMs ? o.harakiriMs / 4 : 250));
+    t.unref();
+    return t;
+  }
+
+  /**
+   * A reload's new options: threads, timeouts, harakiri, forwarded-allow-ips and logging apply from the next
+   * routing decision on. The listening socket's own settings (buffer-size, http-headers-timeout) stay.
+   */
+  configure(opts: RouterOptions): void {
+    this.opts = opts;
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = this.startSweep();
+    this.pump(); // more threads: queued requests may fit now
   }
 
   get queued(): number {

@@ -120,6 +120,44 @@ test('SIGHUP reloads new app code; a reload whose new code does not load keeps t
   assert.equal(await t.exited, 0);
 });
 
+test('a reload reads the INI again: env, processes and limits apply under load with no request lost; http needs a restart; a broken file is refused', async () => {
+  const t = await startTsws({ ini: `${probe}\nprocesses = 3\nthreads = 2\nenv = GREETING=one\ndisable-logging = true` });
+  const ini = join(t.dir, 'app.ini');
+  assert.equal((await request(`${t.url}/env/GREETING`)).body, 'one');
+  const before = t.workers();
+  const loadDone = load(t.url, { clients: 4, durationMs: 4000, path: '/sleep/10' });
+  await new Promise((r) => setTimeout(r, 500));
+  const port = new URL(t.url).port;
+  writeFileSync(ini, readFileSync(ini, 'utf8')
+    .replace('GREETING=one', 'GREETING=two')
+    .replace('processes = 3', 'processes = 2')
+    .replace(/http = .*/, 'http = 127.0.0.1:1') + 'max-requests = 1000\n');
+  t.signal('SIGHUP');
+  await t.waitForLog(/reload done: \d of \d worker\(s\) replaced/);
+  const result = await loadDone;
+  assert.deepEqual(result.errors, {});
+  assert.deepEqual(Object.keys(result.statuses), ['200'], JSON.stringify(result.statuses));
+  assert.match(t.output(), /reload applies env = \["GREETING=two"\], processes = 2, max-requests = 1000/);
+  assert.match(t.output(), /app\.ini:2: http changed to "127\.0\.0\.1:1": a restart applies it; still "127\.0\.0\.1:0"/);
+  await waitFor('two workers, none of the old ones', () => {
+    const now = t.workers();
+    return now.length === 2 && now.every((p) => !before.includes(p));
+  });
+  for (let i = 0; i < 4; i++) assert.equal((await request(`${t.url}/env/GREETING`)).body, 'two');
+  assert.equal(new URL(t.url).port, port, 'still serving on the socket it bound');
+
+  // A broken file changes nothing: the errors are logged with file and line, the same workers serve.
+  const serving = t.workers();
+  writeFileSync(ini, readFileSync(ini, 'utf8').replace('GREETING=two', 'GREETING=three') + 'processes = many\n');
+  t.signal('SIGHUP');
+  await t.waitForLog(/reload refused: .*app\.ini:\d+: processes: /);
+  await t.waitForLog(/reload \(SIGHUP\) refused: 1 configuration error; the running workers and configuration stay/);
+  assert.deepEqual(t.workers().sort(), serving.sort());
+  assert.equal((await request(`${t.url}/env/GREETING`)).body, 'two');
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});
+
 test('SIGTTIN adds a worker, SIGTTOU removes one; SIGUSR2 and other stray signals leave the master running', async () => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 2` });
   t.signal('SIGTTIN');

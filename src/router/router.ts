@@ -284,6 +284,7 @@ export class Router {
     ex.tries++;
     ex.sentAt = performance.now();
     ex.slot = w.exchanges.length;
+    w.coreRequests[ex.slot] = (w.coreRequests[ex.slot] ?? 0) + 1;
     w.exchanges.push(ex);
     const cb = (err: NodeJS.ErrnoException) => this.failed(ex, w, err);
     if (ex.body) w.proxy.web(ex.req, ex.res, { buffer: Readable.from([ex.body]) }, cb);

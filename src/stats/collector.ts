@@ -72,10 +72,11 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       last_spawn: Math.floor(w.spawnedAt / 1000),
       respawn_count: h?.spawns ?? 1,
       tx: up?.tx ?? 0,
-      // One core per concurrent slot (`threads`): in tsws a worker serves `threads` requests at once.
-      cores: Array.from({ length: cfg.threads }, (_, i) => ({
+      // One core per concurrent slot (`threads`): in tsws a worker serves `threads` requests at once. Core i
+      // counts the requests that started while i others were in flight (more after a reload lowered threads).
+      cores: Array.from({ length: Math.max(cfg.threads, up?.coreRequests.length ?? 0) }, (_, i) => ({
         id: i,
-        requests: 0,
+        requests: up?.coreRequests[i] ?? 0,
         static_requests: 0,
         routed_requests: 0,
         offloaded_requests: 0,

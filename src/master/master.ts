@@ -47,6 +47,10 @@ export class Master implements Controlled, StatsSource {
   private readonly sources: Sources;
   private modulePath: string;
   private warnings: readonly string[];
+  /** Where each option was set, for messages that name a line. */
+  private setBy: ReadonlyMap<string, string>;
+  /** Every worker started once and the limits were checked: reloads are taken from now on. */
+  private ready = false;
 
   constructor(
     loaded: Loaded,
@@ -56,6 +60,7 @@ export class Master implements Controlled, StatsSource {
     const cfg = (this.cfg = loaded.config);
     this.sources = loaded.sources;
     this.warnings = loaded.warnings;
+    this.setBy = loaded.setBy;
     this.modulePath = modulePath;
     // The runtime directory holds the workers' sockets; mkdtemp makes it 0700, so no other user can reach a
     // worker behind the router's back. systemd's RuntimeDirectory= is used when set.
@@ -142,11 +147,13 @@ export class Master implements Controlled, StatsSource {
       log.warn(`the app could not be loaded, stopping (need-app is on): ${e.message}${hint}`);
       return this.abort(EXIT_LOAD_ERROR);
     }
-    const impossible = this.watchdog.impossibleLimits(this.pool.workers());
+    this.watchdog.measureFresh(this.pool.workers());
+    const impossible = this.impossibleLimits(this.cfg, this.setBy);
     if (impossible.length) {
-      for (const p of impossible) log.warn(`configuration: ${p}`);
+      for (const p of impossible) log.warn(p);
       return this.abort(EX_CONFIG);
     }
+    this.ready = true;
     this.startTick();
     if (this.pidfile) writePidfile(this.pidfile);
     const ready = `${this.pool.processes} worker(s) x ${this.cfg.threads} thread(s) ready on ${this.boundAddress}`;
@@ -164,20 +171,32 @@ export class Master implements Controlled, StatsSource {
     return code;
   }
 
-  /** Every reload (HUP, --reload, touch files, the fifo) reads the configuration again first; see reconfigure.ts. */
+  /** `app.ini:7: reload-on-rss 50 MiB is below the memory of a fresh worker…`, for limits it would never meet. */
+  private impossibleLimits(cfg: Config, setBy: ReadonlyMap<string, string>): string[] {
+    const fresh = this.watchdog.freshMemory;
+    if (!fresh) return [];
+    return Watchdog.impossibleLimits(cfg, fresh).map((p) => `${setBy.get(p.key) ?? 'configuration'}: ${p.key} ${p.problem}`);
+  }
+
+  /**
+   * Every reload (HUP, --reload, touch files, the fifo) reads the configuration again first (reconfigure.ts).
+   * If not one new worker starts under it, the previous configuration comes back.
+   */
   reload(chain: boolean, why: string): void {
     if (this.stopping) return;
-    if (this.pool.reloading) {
-      log.warn(`reload (${why}) ignored: a reload is already running`);
+    if (!this.ready || this.pool.reloading) {
+      log.warn(`reload (${why}) ignored: ${this.ready ? 'a reload is already running' : 'still starting'}`);
       return;
     }
+    const previous = { cfg: this.cfg, modulePath: this.modulePath, setBy: this.setBy };
     if (!this.reconfigure(why)) return;
     notify({ RELOADING: '1', STATUS: `reloading workers (${why})` });
-    void this.pool.reload(chain, why).then((n) => {
-      notify({ READY: '1', STATUS: `${n} worker(s) reloaded (${why}); ${this.pool.processes} serving` });
-      // The new workers are fresh: a new memory limit below what they need is worth a loud warning.
-      const fresh = this.pool.workers().filter((w) => w.state === 'serving');
-      for (const p of this.watchdog.impossibleLimits(fresh)) log.warn(`configuration: ${p}`);
+    void this.pool.reload(chain, why).then(({ replaced, of }) => {
+      if (replaced === 0 && of > 0 && !this.stopping && this.cfg !== previous.cfg) {
+        log.warn(`reload (${why}): no new worker started, so the previous configuration stays in force`);
+        this.apply(previous.cfg, previous.modulePath, previous.setBy);
+      }
+      notify({ READY: '1', STATUS: `${replaced} worker(s) reloaded (${why}); ${this.pool.processes} serving` });
     });
   }
 
@@ -191,6 +210,7 @@ export class Master implements Controlled, StatsSource {
       const m = resolveModule(r.config, r.loaded);
       if ('problem' in m) errors.push(m.problem);
       else modulePath = m.path;
+      errors.push(...this.impossibleLimits(r.config, r.loaded.setBy));
     } catch (e) {
       errors.push(...(e instanceof ConfigErrors ? e.errors.map((x) => x.message) : [String((e as Error)?.message ?? e)]));
     }
@@ -205,14 +225,20 @@ export class Master implements Controlled, StatsSource {
     for (const m of r.needRestart) log.warn(m);
     if (r.applied.length === 0 && modulePath === this.modulePath) return true;
     log.info(`reload applies ${r.applied.map((n) => `${n} = ${show(r.config[n])}`).join(', ') || `module ${modulePath}`}`);
-    const intervalChanged = r.config['master-interval'] !== this.cfg['master-interval'];
-    this.cfg = r.config;
-    this.modulePath = modulePath;
-    this.watchdog.configure(this.cfg);
-    this.router.configure(routerOptions(this.cfg));
-    this.pool.configure(this.poolOptions(this.cfg));
-    if (intervalChanged && this.tick) this.startTick();
+    this.apply(r.config, modulePath, r.loaded.setBy);
     return true;
+  }
+
+  /** Hand a configuration to every part that reads one: the watchdog, the router, the pool, the tick. */
+  private apply(cfg: Config, modulePath: string, setBy: ReadonlyMap<string, string>): void {
+    const intervalChanged = cfg['master-interval'] !== this.cfg['master-interval'];
+    this.cfg = cfg;
+    this.modulePath = modulePath;
+    this.setBy = setBy;
+    this.watchdog.configure(cfg);
+    this.router.configure(routerOptions(cfg));
+    this.pool.configure(this.poolOptions(cfg));
+    if (intervalChanged) this.startTick();
   }
 
   addWorker(): void {

@@ -77,8 +77,8 @@ export class Pool {
   }
 
   /**
-   * A reload's new options (module, env, limit-as, need-app, worker-reload-mercy) for every worker spawned
-   * from now on; a changed `processes` adds or retires slots at once.
+   * A reload's new options (module, env, limit-as) for every worker spawned from now on, worker-reload-mercy
+   * for every retirement from now on; a changed `processes` adds or retires slots at once.
    */
   configure(opts: PoolOptions): void {
     const resize = opts.processes !== this.opts.processes;
@@ -348,12 +348,12 @@ export class Pool {
    * Graceful reload, new app code in fresh workers. `chain`: one slot at a time, the next only once the
    * previous new worker is ready (uWSGI's chain reload). Otherwise every slot at once, each old worker
    * draining as soon as its own successor is ready. A new worker that fails to start leaves the old one
-   * serving and stops a chain. Resolves with the number of workers replaced.
+   * serving and stops a chain. Resolves with how many workers were replaced, of how many.
    */
-  async reload(chain: boolean, reason: string): Promise<number> {
+  async reload(chain: boolean, reason: string): Promise<{ replaced: number; of: number }> {
     if (this.reloading || this.stopping) {
       log.warn(`reload (${reason}) ignored: ${this.stopping ? 'stopping' : 'a reload is already running'}`);
-      return 0;
+      return { replaced: 0, of: 0 };
     }
     this.reloading = true;
     this.reloadReason = reason;
@@ -375,7 +375,7 @@ export class Pool {
       this.reloading = false;
     }
     log.info(`reload done: ${replaced} of ${old.length} worker(s) replaced`);
-    return replaced;
+    return { replaced, of: old.length };
   }
 
   /** SIGTTIN / fifo `+`: one worker more. */
@@ -394,8 +394,10 @@ export class Pool {
     this.slots.delete(id);
     clearTimeout(this.respawnTimers.get(id));
     this.respawnTimers.delete(id);
+    this.failures.delete(id); // a slot added back later starts with a clean record
     this.retire(w, 'one worker less');
     log.info(`processes: ${this.slots.size} (one less)`);
+    this.checkStarted(); // during startup, the slot it waited for may be the one removed
   }
 
   get processes(): number {

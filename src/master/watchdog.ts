@@ -179,36 +179,42 @@ export class Watchdog {
     return null;
   }
 
-  /**
-   * At startup: a limit that a fresh worker already exceeds would recycle (or kill) forever. Refuse it with
-   * the reason. Node reserves ~700 MB of address space before running any code, and one WebAssembly memory
-   * reserves ~10 GB, so the -as limits of uWSGI files (reload-on-as = 2048 in the seed article) rarely fit.
-   */
-  impossibleLimits(workers: Worker[]): string[] {
-    const problems: string[] = [];
-    const c = this.cfg;
+  /** The largest memory of a fresh worker, measured once all were ready at startup (null before). */
+  freshMemory: MemorySample | null = null;
+
+  /** At startup, once every worker is ready and before any request: measure them, then check the limits. */
+  measureFresh(workers: Worker[]): void {
     for (const w of workers) {
       const m = this.measure(w);
       if (!m) continue;
-      const as = (key: 'reload-on-as' | 'evil-reload-on-as') => {
-        if (c[key] && m.vsz >= c[key]) {
-          problems.push(
-            `${key} ${mib(c[key])} is below the address space of a fresh worker (${mib(m.vsz)}, before any request): every worker would be ` +
-              `${key.startsWith('evil') ? 'killed' : 'recycled'} forever. Node reserves ~700 MB of address space at start and each ` +
-              'WebAssembly memory reserves ~10 GB, so address space says little about memory use in Node: use reload-on-rss instead.',
-          );
-        }
-      };
-      const rss = (key: 'reload-on-rss' | 'evil-reload-on-rss') => {
-        if (c[key] && m.rss >= c[key]) {
-          problems.push(`${key} ${mib(c[key])} is below the memory of a fresh worker (rss ${mib(m.rss)}, before any request): raise it above what the app needs once loaded.`);
-        }
-      };
-      as('reload-on-as');
-      as('evil-reload-on-as');
-      rss('reload-on-rss');
-      rss('evil-reload-on-rss');
-      if (problems.length) break; // one worker tells it all
+      const f = this.freshMemory;
+      this.freshMemory = f ? { rss: Math.max(f.rss, m.rss), vsz: Math.max(f.vsz, m.vsz) } : m;
+    }
+  }
+
+  /**
+   * Limits that a fresh worker already exceeds would recycle (or kill) forever: refused at startup, and by a
+   * reload that sets one. Node reserves ~700 MB of address space before running any code, and one
+   * WebAssembly memory reserves ~10 GB, so the -as limits of uWSGI files (reload-on-as = 2048 in the seed
+   * article) rarely fit.
+   */
+  static impossibleLimits(c: Config, m: MemorySample): { key: Limit; problem: string }[] {
+    const problems: { key: Limit; problem: string }[] = [];
+    for (const key of ['reload-on-as', 'evil-reload-on-as'] as const) {
+      if (c[key] && m.vsz >= c[key]) {
+        problems.push({
+          key,
+          problem:
+            `${mib(c[key])} is below the address space of a fresh worker (${mib(m.vsz)}, before any request): every worker would be ` +
+            `${key.startsWith('evil') ? 'killed' : 'recycled'} forever. Node reserves ~700 MB of address space at start and each ` +
+            'WebAssembly memory reserves ~10 GB, so address space says little about memory use in Node: use reload-on-rss instead',
+        });
+      }
+    }
+    for (const key of ['reload-on-rss', 'evil-reload-on-rss'] as const) {
+      if (c[key] && m.rss >= c[key]) {
+        problems.push({ key, problem: `${mib(c[key])} is below the memory of a fresh worker (rss ${mib(m.rss)}, before any request): raise it above what the app needs once loaded` });
+      }
     }
     return problems;
   }

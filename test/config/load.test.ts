@@ -207,6 +207,10 @@ describe('loadConfig: placeholders', () => {
     assert.equal(config['log-format'], '%(addr) %(method) %(uri) %(status)');
   });
 
+  it('rejects an unknown log-format variable with its line, instead of failing when the router compiles it', () => {
+    assert.match(fail('log-format = %(addr) %(bogus)\n').errors[0], /^app\.ini:2: log-format: unknown variable %\(bogus\) \(known: %\(addr\) .*%\(uri\)/);
+  });
+
   it('reports an undefined placeholder and a placeholder cycle', () => {
     assert.deepEqual(fail('module = %(nope).js\n').errors, [
       'app.ini:2: module: placeholder %(nope) is not defined (an option set before or after it, or set-ph = name=value)',

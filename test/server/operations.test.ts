@@ -116,6 +116,21 @@ test('SIGHUP reloads new app code; a reload whose new code does not load keeps t
   await t.waitForLog(/reload of worker \d failed: the new worker did not start/);
   await t.waitForLog(/reload done: 0 of 2/);
   assert.equal((await request(`${t.url}/`)).body, 'v2', 'the old workers still serve');
+
+  // The INI now names a module that does not load: no new worker starts, so the reload is rolled back,
+  // and a worker that dies later is respawned with the module that works.
+  writeFileSync(app, `export default (req, res) => res.end('v2');\n`);
+  writeFileSync(join(dir, 'broken.mjs'), `export default (req, res) => res.end('b' ;\n`);
+  const ini = join(t.dir, 'app.ini');
+  writeFileSync(ini, readFileSync(ini, 'utf8').replace(app, join(dir, 'broken.mjs')));
+  t.signal('SIGHUP');
+  await t.waitForLog(/reload applies module = /);
+  await t.waitForLog(/no new worker started, so the previous configuration stays in force/);
+  const victim = t.workers()[0];
+  process.kill(victim, 'SIGKILL');
+  await waitFor('the killed worker respawned', () => t.workers().length === 2 && !t.workers().includes(victim));
+  await t.waitForLog(new RegExp(`pid ${victim}\\) died(.|\\n)*respawned(.|\\n)*ready in`));
+  for (let i = 0; i < 4; i++) assert.equal((await request(`${t.url}/`)).body, 'v2');
   t.signal('SIGTERM');
   assert.equal(await t.exited, 0);
 });
@@ -148,12 +163,28 @@ test('a reload reads the INI again: env, processes and limits apply under load w
 
   // A broken file changes nothing: the errors are logged with file and line, the same workers serve.
   const serving = t.workers();
-  writeFileSync(ini, readFileSync(ini, 'utf8').replace('GREETING=two', 'GREETING=three') + 'processes = many\n');
+  const good = readFileSync(ini, 'utf8').replace('GREETING=two', 'GREETING=three') + 'harakiri = 1\n';
+  writeFileSync(ini, good + 'processes = many\nlog-format = %(uri) %(bogus)\n');
   t.signal('SIGHUP');
-  await t.waitForLog(/reload refused: .*app\.ini:\d+: processes: /);
-  await t.waitForLog(/reload \(SIGHUP\) refused: 1 configuration error; the running workers and configuration stay/);
+  await t.waitForLog(/reload refused: app\.ini:\d+: processes: /);
+  await t.waitForLog(/reload refused: app\.ini:\d+: log-format: unknown variable %\(bogus\)/);
+  await t.waitForLog(/reload \(SIGHUP\) refused: 2 configuration errors; the running workers and configuration stay/);
+  // So is a memory limit a fresh worker already exceeds (it would recycle every worker forever).
+  writeFileSync(ini, good + 'reload-on-rss = 5\n');
+  t.signal('SIGHUP');
+  await t.waitForLog(/reload refused: app\.ini:\d+: reload-on-rss 5 MiB is below the memory of a fresh worker/);
+  await t.waitForLog(/reload \(SIGHUP\) refused: 1 configuration error;/);
   assert.deepEqual(t.workers().sort(), serving.sort());
   assert.equal((await request(`${t.url}/env/GREETING`)).body, 'two');
+
+  // Fixed: the new harakiri is enforced by the router, not just logged.
+  writeFileSync(ini, good);
+  t.signal('SIGHUP');
+  await t.waitForLog(/reload applies env = \["GREETING=three"\], harakiri = 1\b/);
+  await t.waitForLog(/reload done: 2 of 2 worker\(s\) replaced\n(.|\n)*reload done: 2 of 2/);
+  assert.equal((await request(`${t.url}/env/GREETING`)).body, 'three');
+  const slow = await request(`${t.url}/sleep/4000`);
+  assert.equal(slow.status, 504, 'harakiri = 1 cut the 4 s request short');
   t.signal('SIGTERM');
   assert.equal(await t.exited, 0);
 });

@@ -1,5 +1,6 @@
 // Request counters and the duration histogram, fed by the router at the end of every request, plus the
 // uWSGI-shaped stats document built from the master's live state on demand.
+import { readdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Config } from '../config/options.js';
 import type { Pool, Worker } from '../master/pool.js';
@@ -47,6 +48,28 @@ function workerStatus(w: Worker): string {
 }
 
 /** The uWSGI stats document (uwsgi-semantics.md §4), with tsws's own fields added under `tsws`. */
+/** The master itself: what an operator watches for leaks in the process that must never restart. */
+export interface MasterFigures {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly fds: number;
+  /** User + system CPU seconds. */
+  readonly cpuSeconds: number;
+}
+
+export function masterFigures(): MasterFigures {
+  const m = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  let fds = 0;
+  try {
+    fds = readdirSync('/proc/self/fd').length - 1; // minus the directory handle readdir itself holds
+  } catch {
+    // not Linux
+  }
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, fds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
+
 export function uwsgiStats(src: StatsSource): Record<string, unknown> {
   const { cfg, pool, router } = src;
   const workers = pool.workers().map((w) => {
@@ -121,6 +144,7 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       recycles: Object.fromEntries(pool.recycles),
       respawns: pool.respawns,
       crashes: pool.crashes,
+      master: (({ rss, heapUsed, heapTotal, fds, cpuSeconds }) => ({ rss, heap_used: heapUsed, heap_total: heapTotal, fds, cpu_seconds: cpuSeconds }))(masterFigures()),
     },
   };
 }

@@ -1,6 +1,7 @@
-// Prometheus text exposition format 0.0.4, following its naming conventions: a `tsws_` prefix, base units
+// Prometheus text exposition format 0.0.4, following its naming conventions: a `tsws_` prefix (the master
+// process itself under the standard `process_`/`nodejs_` names), base units
 // (seconds, bytes), `_total` on counters, one HELP and TYPE per metric family.
-import { BUCKETS, type StatsSource } from './collector.js';
+import { BUCKETS, masterFigures, type StatsSource } from './collector.js';
 
 function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -46,5 +47,14 @@ export function prometheusText(src: StatsSource): string {
   family('tsws_respawns_total', 'counter', 'Workers started after the first ones (replacements and respawns).', [[{}, pool.respawns]]);
   family('tsws_worker_crashes_total', 'counter', 'Workers that exited without being asked to.', [[{}, pool.crashes]]);
   family('tsws_start_time_seconds', 'gauge', 'Start time of the master, in seconds since the Unix epoch.', [[{}, Math.floor(src.startedAt / 1000)]]);
+  // The master, under the names every Prometheus client library uses for its own process, so stock
+  // dashboards and alerts (fd exhaustion, memory growth) work unchanged.
+  const m = masterFigures();
+  family('process_resident_memory_bytes', 'gauge', 'Resident memory of the tsws master.', [[{}, m.rss]]);
+  family('process_open_fds', 'gauge', 'Open file descriptors of the tsws master.', [[{}, m.fds]]);
+  family('process_cpu_seconds_total', 'counter', 'CPU time of the tsws master (user + system).', [[{}, Number(m.cpuSeconds.toFixed(3))]]);
+  family('process_start_time_seconds', 'gauge', 'Start time of the tsws master, in seconds since the Unix epoch.', [[{}, Math.floor(src.startedAt / 1000)]]);
+  family('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap in use in the tsws master.', [[{}, m.heapUsed]]);
+  family('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap reserved by the tsws master.', [[{}, m.heapTotal]]);
   return out.join('\n') + '\n';
 }

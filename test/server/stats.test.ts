@@ -98,7 +98,8 @@ function parseExposition(text: string): Map<string, { type: string; samples: { n
   }
   for (const [name, f] of families) {
     if (f.type === 'counter') assert.ok(name.endsWith('_total'), `counter ${name} ends in _total`);
-    assert.ok(name.startsWith('tsws_'), `${name} has the tsws_ prefix`);
+    // tsws_ for tsws's own; the master's process figures take the names client libraries use for theirs.
+    assert.match(name, /^(tsws_|process_|nodejs_)/, `${name} has the tsws_ prefix (or a standard process_/nodejs_ name)`);
   }
   return families;
 }
@@ -135,6 +136,15 @@ test('stats-http: JSON at /, Prometheus text at /metrics in a valid exposition f
   assert.equal(buckets.at(-1), 21);
   for (const s of fams.get('tsws_worker_rss_bytes')!.samples) assert.ok(s.value > 1024 * 1024);
   assert.ok(fams.has('tsws_recycles_total') && fams.has('tsws_respawns_total') && fams.has('tsws_queue_requests'));
+  // The master's own process figures, under the standard names; the JSON has the same in tsws.master.
+  const one = (name: string) => fams.get(name)!.samples[0].value;
+  assert.ok(one('process_open_fds') >= 5, 'listening socket, stats socket, worker pipes…');
+  assert.ok(one('process_resident_memory_bytes') > 10 * 1024 * 1024);
+  assert.ok(one('nodejs_heap_size_used_bytes') > 1024 * 1024 && one('nodejs_heap_size_used_bytes') < one('nodejs_heap_size_total_bytes'));
+  assert.equal(fams.get('process_cpu_seconds_total')!.type, 'counter');
+  const master = JSON.parse(json.body).tsws.master;
+  assert.deepEqual(Object.keys(master), ['rss', 'heap_used', 'heap_total', 'fds', 'cpu_seconds']);
+  assert.ok(master.fds >= 5 && master.rss > 10 * 1024 * 1024);
   if (spawnSync('sh', ['-c', 'command -v promtool']).status === 0) {
     const r = spawnSync('promtool', ['check', 'metrics'], { input: metrics.body, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stdout + r.stderr);

@@ -68,7 +68,8 @@ export function startTsws(ini: string, logFile?: string, nodeArgs: string[] = []
     let out = '';
     const read = () => (logFile ? safeRead(logFile) : out);
     const check = () => {
-      const m = /listening on (\S+)[\s\S]*ready on/.exec(read().slice(0, 1 << 16));
+      // `tsws: ` so that Node's own "Debugger listening on ws://…" (--inspect) is not taken for it.
+      const m = /tsws: listening on (\S+)[\s\S]*ready on/.exec(read().slice(0, 1 << 16));
       if (m) {
         clearInterval(poll);
         resolve({ proc: p, url: m[1], log: read });

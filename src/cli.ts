@@ -1,4 +1,4 @@
-// argv → command: serve (default), --print-config, --reload/--stop PIDFILE, `top ADDRESS`, --help, --version.
+// argv → command: serve (default), --print-config, --check, --reload/--stop PIDFILE, `top ADDRESS`, --help, --version.
 // yargs parses; the option registry declares every flag, and the config loader validates every value, so
 // a bad --processes gets the same message as a bad `processes =` line.
 import yargs from 'yargs';
@@ -9,7 +9,7 @@ import { allSpellings, GROUP_TITLES, lookupOption, OPTION_NAMES, spec } from './
 import { VERSION } from './version.js';
 
 /** Flags that are commands, not options. */
-const COMMAND_FLAGS = ['print-config', 'reload', 'stop', 'options-markdown', 'help', 'version'];
+const COMMAND_FLAGS = ['print-config', 'check', 'reload', 'stop', 'options-markdown', 'help', 'version'];
 
 export async function main(args: string[]): Promise<number> {
   if (args[0] === 'top') {
@@ -34,8 +34,8 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(loaded.config, null, 2) + '\n');
     return 0;
   }
-  const { serve } = await import('./master/master.js');
-  return serve(loaded);
+  const { checkConfig, serve } = await import('./master/master.js');
+  return argv.check ? checkConfig(loaded) : serve(loaded);
 }
 
 function buildParser(args: string[]) {
@@ -70,6 +70,7 @@ function buildParser(args: string[]) {
     });
   }
   y.option('print-config', { type: 'boolean', describe: 'Print the resolved configuration as JSON and exit', group: 'Commands:' })
+    .option('check', { type: 'boolean', describe: 'Check the configuration and the app module\'s path, then exit: 0, or 78 with every error (like nginx -t)', group: 'Commands:' })
     .option('reload', { type: 'string', describe: 'Gracefully chain-reload the tsws whose master pid is in PIDFILE', group: 'Commands:' })
     .option('stop', { type: 'string', describe: 'Gracefully stop the tsws whose master pid is in PIDFILE, and wait', group: 'Commands:' })
     .option('options-markdown', { type: 'boolean', hidden: true });

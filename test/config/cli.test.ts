@@ -21,7 +21,7 @@ describe('tsws command line', { concurrency: true }, () => {
       assert.ok(flat.includes(help), `--help does not show the help line of ${name}: "${help}"`);
       for (const alias of spec(name).aliases ?? []) assert.ok(flat.includes(`--${alias}`), `alias --${alias}`);
     }
-    for (const command of ['--print-config', '--reload', '--stop', '--version']) assert.ok(flat.includes(command), command);
+    for (const command of ['--print-config', '--check', '--reload', '--stop', '--version']) assert.ok(flat.includes(command), command);
   });
 
   it("--version prints package.json's version", async () => {
@@ -133,6 +133,18 @@ describe('tsws command line', { concurrency: true }, () => {
     const r = await runTsws([]);
     assert.equal(r.code, 78);
     assert.match(r.stderr, /no configuration: give --ini FILE/);
+  });
+
+  it('--check validates like nginx -t: exit 0 for a good file, 78 with file:line and the module path for a bad one', async () => {
+    const ok = await runTsws(['--ini', 'samples/hello.ini', '--check']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, 'tsws: configuration OK (samples/hello.ini)\n');
+    const bad = await runTsws(['--ini', 'samples/hello.ini', '--module', 'samples/nope.js', '--check']);
+    assert.equal(bad.code, 78);
+    assert.match(bad.stderr, /^tsws: command line --module: module: \S+\/samples\/nope\.js does not exist$/m);
+    const worse = await runTsws(['--ini', INI, '--check'], { TSWS_PROCESSES: 'many' });
+    assert.equal(worse.code, 78);
+    assert.match(worse.stderr, /environment TSWS_PROCESSES: processes: "many" is not a whole number/);
   });
 
   it('rejects a stray argument that is not an INI file', async () => {

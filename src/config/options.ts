@@ -46,6 +46,8 @@ export interface OptionSpec {
   readonly keyValue?: boolean;
   /** `%(...)` inside the value belongs to the option itself (log-format), not to the config expander. */
   readonly rawPlaceholders?: boolean;
+  /** uWSGI also takes this option as a switch: a bare key, true/yes/on or 1 mean "on", with this value. */
+  readonly onMeans?: number;
   /** False while the behaviour does not exist: using the option is an error, never a silent no-op. */
   readonly implemented: boolean;
   /**
@@ -142,6 +144,15 @@ export const OPTIONS = {
     type: 'duration', group: 'router', default: 15, min: 0.1, implemented: true,
     help: 'Longest a client may take to send its request headers (slowloris); then 408',
     details: 'Checked every second. Node\'s own default is 60 s, checked every 30 s; uWSGI defaults it to http-timeout.',
+  },
+  'http-keepalive': {
+    type: 'duration', group: 'router', default: 75, min: 1, onMeans: 75, implemented: true, reload: true,
+    help: 'How long an idle client connection stays open; keep it above the idle timeout of any proxy in front',
+    details:
+      'A proxy or load balancer in front keeps idle connections to tsws open for its own idle timeout (nginx ' +
+      'upstream keepalive: 60 s, AWS ALB: 60 s). If tsws closed them first, a request the proxy sends at that ' +
+      'moment would be lost (the proxy answers 502), so the default, 75 s, sits above both (Node\'s own is 5 s). ' +
+      'uWSGI takes `http-keepalive` as a switch too: a bare key, `true` or `1` mean on, with this default.',
   },
   'buffer-size': {
     type: 'size', unit: 'bytes', group: 'router', short: 'b', min: 1024, default: 16384, implemented: true,

@@ -108,6 +108,7 @@ export function parseValue(s: OptionSpec, raw: string): boolean | number | strin
       return n;
     }
     case 'duration': {
+      if (s.onMeans !== undefined && isOn(raw)) return s.onMeans;
       const n = parseDuration(raw);
       if (s.min !== undefined && n < s.min) throw new ValueError(`${raw} is below the minimum`, `at least ${s.min}s`);
       return n;
@@ -121,6 +122,14 @@ export function parseValue(s: OptionSpec, raw: string): boolean | number | strin
       return parseNonEmpty(raw, 'a file or directory path');
     case 'string':
       return parseNonEmpty(raw, 'a non-empty value');
+  }
+}
+
+function isOn(raw: string): boolean {
+  try {
+    return parseBool(raw);
+  } catch {
+    return false;
   }
 }
 

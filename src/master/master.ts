@@ -314,6 +314,7 @@ function routerOptions(cfg: Config): RouterOptions {
     harakiriMs: cfg.harakiri * 1000,
     maxHeaderSize: cfg['buffer-size'],
     headersTimeoutMs: cfg['http-headers-timeout'] * 1000,
+    keepAliveMs: cfg['http-keepalive'] * 1000,
     forwardedAllow: new Set(cfg['forwarded-allow-ips'].flatMap((s) => s.split(',').map((x) => x.trim()))),
     logLine: cfg['disable-logging'] ? null : format ? compileFormat(format) : defaultFormat,
     log: log.requestLine,

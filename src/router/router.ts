@@ -25,6 +25,8 @@ export interface RouterOptions {
   readonly maxHeaderSize: number;
   /** Longest time to receive a request's headers (ms): slow clients are cut off with 408. */
   readonly headersTimeoutMs: number;
+  /** How long an idle client connection stays open (ms): above the idle timeout of any proxy in front. */
+  readonly keepAliveMs: number;
   readonly forwardedAllow: ReadonlySet<string>;
   /** null: no request lines. */
   readonly logLine: LineFormatter | null;
@@ -119,6 +121,7 @@ export class Router {
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
     // Deadlines (queue wait, time to first byte, harakiri) are swept, not timed one by one: no timer per
     // request on the hot path, at the cost of up to one sweep period of slop (uWSGI checks once a second).
+    this.server.keepAliveTimeout = opts.keepAliveMs;
     this.sweepTimer = this.startSweep();
   }
 
@@ -131,10 +134,11 @@ export class Router {
 
   /**
    * A reload's new options: threads, timeouts, harakiri, forwarded-allow-ips and logging apply from the next
-   * routing decision on. The listening socket's own settings (buffer-size, http-headers-timeout) stay.
+   * routing decision on, http-keepalive from the next idle period of each connection. The listening socket's own settings (buffer-size, http-headers-timeout) stay.
    */
   configure(opts: RouterOptions): void {
     this.opts = opts;
+    this.server.keepAliveTimeout = opts.keepAliveMs;
     clearInterval(this.sweepTimer);
     this.sweepTimer = this.startSweep();
     this.pump(); // more threads: queued requests may fit now

@@ -207,6 +207,13 @@ describe('loadConfig: placeholders', () => {
     assert.equal(config['log-format'], '%(addr) %(method) %(uri) %(status)');
   });
 
+  it('reads http-keepalive as seconds, and uWSGI\'s switch forms (bare, true, 1) as on with the default', () => {
+    assert.equal(load('http-keepalive = 30\n').config['http-keepalive'], 30);
+    assert.equal(load('http-keepalive = 90s\n').config['http-keepalive'], 90);
+    for (const on of ['http-keepalive\n', 'http-keepalive = true\n', 'http-keepalive = 1\n']) assert.equal(load(on).config['http-keepalive'], 75, on);
+    assert.match(fail('http-keepalive = 0\n').errors[0], /^app\.ini:2: http-keepalive: 0 is below the minimum \(at least 1s\)/);
+  });
+
   it('rejects an unknown log-format variable with its line, instead of failing when the router compiles it', () => {
     assert.match(fail('log-format = %(addr) %(bogus)\n').errors[0], /^app\.ini:2: log-format: unknown variable %\(bogus\) \(known: %\(addr\) .*%\(uri\)/);
   });

@@ -78,6 +78,31 @@ test('headers over buffer-size get 431 and the server keeps answering', async ()
   await t.exited;
 });
 
+test('http-keepalive: an idle client connection outlives http-headers-timeout and closes after http-keepalive', async () => {
+  const t = await startTsws({ ini: `module = ${APPS}/probe.js\nprocesses = 1\nhttp-keepalive = 2\nhttp-headers-timeout = 1` });
+  const u = new URL(t.url);
+  const sock = connect(Number(u.port), u.hostname);
+  let got = '';
+  let closedAt = 0;
+  sock.on('data', (b) => (got += b));
+  sock.on('close', () => (closedAt = Date.now()));
+  const get = async (n: number) => {
+    sock.write('GET /pid HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(`response ${n}`, () => (got.match(/HTTP\/1\.1 200 /g) ?? []).length === n);
+  };
+  await get(1);
+  // Idle for longer than http-headers-timeout: the slowloris cut must not apply to a connection between requests.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(closedAt, 0, 'still open after 1.5 s idle');
+  await get(2);
+  const lastAnswer = Date.now();
+  await waitFor('the idle connection to close', () => closedAt, 6000);
+  const idle = closedAt - lastAnswer;
+  assert.ok(idle >= 1800 && idle < 4000, `closed after ${idle} ms idle (http-keepalive = 2)`);
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});
+
 test('X-Forwarded-* are set by the router; hop-by-hop headers are not forwarded', async () => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 1` });
   const r = await request(`${t.url}/headers`, {

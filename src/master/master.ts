@@ -26,6 +26,7 @@ import { activatedSocket, notify } from './systemd.js';
 import { Stats, type StatsSource } from '../stats/collector.js';
 import { startStatsServer } from '../stats/server.js';
 import type { Server } from 'node:net';
+import { sample } from './memory.js';
 import { Watchdog } from './watchdog.js';
 
 export class Master implements Controlled, StatsSource {
@@ -147,7 +148,7 @@ export class Master implements Controlled, StatsSource {
       log.warn(`the app could not be loaded, stopping (need-app is on): ${e.message}${hint}`);
       return this.abort(EXIT_LOAD_ERROR);
     }
-    this.watchdog.measureFresh(this.pool.workers());
+    this.watchdog.setFresh(this.pool.workers().map((w) => sample(w.pid, [])));
     const impossible = this.impossibleLimits(this.cfg, this.setBy);
     if (impossible.length) {
       for (const p of impossible) log.warn(p);
@@ -191,12 +192,16 @@ export class Master implements Controlled, StatsSource {
     const previous = { cfg: this.cfg, modulePath: this.modulePath, setBy: this.setBy };
     if (!this.reconfigure(why)) return;
     notify({ RELOADING: '1', STATUS: `reloading workers (${why})` });
-    void this.pool.reload(chain, why).then(({ replaced, of }) => {
-      if (replaced === 0 && of > 0 && !this.stopping && this.cfg !== previous.cfg) {
+    void this.pool.reload(chain, why).then(({ fresh, failed }) => {
+      if (fresh.length === 0 && failed > 0 && !this.stopping && this.cfg !== previous.cfg) {
         log.warn(`reload (${why}): no new worker started, so the previous configuration stays in force`);
         this.apply(previous.cfg, previous.modulePath, previous.setBy);
+      } else if (fresh.length) {
+        // The app may have changed: the new workers' memory is the floor the next limits are checked against.
+        this.watchdog.setFresh(fresh);
+        for (const p of this.impossibleLimits(this.cfg, this.setBy)) log.warn(`after the reload: ${p}`);
       }
-      notify({ READY: '1', STATUS: `${replaced} worker(s) reloaded (${why}); ${this.pool.processes} serving` });
+      notify({ READY: '1', STATUS: `${fresh.length} worker(s) reloaded (${why}); ${this.pool.processes} serving` });
     });
   }
 
@@ -356,6 +361,7 @@ function configProblem(loaded: Loaded, key: keyof Config, problem: string): stri
 function serveProblems(loaded: Loaded, activated: boolean): { problems: string[]; modulePath: string } {
   const cfg = loaded.config;
   const problems: string[] = [];
+  if (!cfg.module) problems.push('configuration: module: required (module = path/to/app.js)');
   if (!cfg.http && !activated) problems.push('configuration: http: required (http = 127.0.0.1:8000, :8000 or a unix socket path)');
   if (cfg.chdir) {
     try {
@@ -364,9 +370,9 @@ function serveProblems(loaded: Loaded, activated: boolean): { problems: string[]
       problems.push(configProblem(loaded, 'chdir', `cannot change to ${cfg.chdir}: ${(e as NodeJS.ErrnoException).code}`));
     }
   }
-  const m = resolveModule(cfg, loaded);
-  if ('problem' in m) problems.push(m.problem);
-  return { problems, modulePath: 'path' in m ? m.path : '' };
+  const m = cfg.module ? resolveModule(cfg, loaded) : null;
+  if (m && 'problem' in m) problems.push(m.problem);
+  return { problems, modulePath: m && 'path' in m ? m.path : '' };
 }
 
 /**

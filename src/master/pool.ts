@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as log from '../log.js';
 import type { Router } from '../router/router.js';
 import { createUpstream, type Upstream } from '../router/upstream.js';
+import { sample, type MemorySample } from './memory.js';
 import type { Limit } from './watchdog.js';
 import { afterOutput, Worker } from './worker-handle.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from '../worker/protocol.js';
@@ -149,18 +150,20 @@ export class Pool {
           this.router.add(w.upstream);
           this.retire(w.predecessor, `replaced by pid ${w.pid} (${this.reloadReason})`);
           w.predecessor = null;
-          w.onReady?.(true);
+          w.onReady?.('replaced');
           return;
         }
         if (this.stopping || this.slots.get(w.id) !== w) {
+          // A reload's new worker whose old one died or was recycled meanwhile: the slot was refilled
+          // already. It started fine, so this is no failure of the reload.
+          w.predecessor = null;
           this.retire(w, 'no longer needed');
-          w.onReady?.(false);
+          w.onReady?.('superseded');
           return;
         }
         this.router.add(w.upstream);
         this.readyOnce.add(w.id);
         this.checkStarted();
-        w.onReady?.(true);
         break;
       case 'exception':
         w.exceptions++;
@@ -297,7 +300,7 @@ export class Pool {
     if (w.predecessor) {
       // A reload's new worker failed to come up: the old one keeps serving; no respawn loop of broken code.
       log.warn(`reload of worker ${w.id} failed: the new worker did not start (${how}); pid ${w.predecessor.pid} keeps serving`);
-      w.onReady?.(false);
+      w.onReady?.('failed');
       return;
     }
 
@@ -337,45 +340,52 @@ export class Pool {
   /** A reload is replacing workers; another one is refused until it is done. */
   reloading = false;
 
-  /** Start a successor for the worker in slot `id`; resolves true once it serves and the old one drains. */
-  private succeed(old: Worker): Promise<boolean> {
+  /**
+   * Start a successor for the worker in slot `id`; resolves once it serves (and the old one drains), or not,
+   * with its memory as it was ready, before its first request.
+   */
+  private succeed(old: Worker): Promise<{ outcome: 'replaced' | 'failed' | 'superseded'; memory: MemorySample | null }> {
     const s = this.spawn(old.id);
     s.predecessor = old;
-    return new Promise((resolve) => (s.onReady = resolve));
+    return new Promise((resolve) => (s.onReady = (outcome) => resolve({ outcome, memory: outcome === 'replaced' ? sample(s.pid, []) : null })));
   }
 
   /**
    * Graceful reload, new app code in fresh workers. `chain`: one slot at a time, the next only once the
    * previous new worker is ready (uWSGI's chain reload). Otherwise every slot at once, each old worker
    * draining as soon as its own successor is ready. A new worker that fails to start leaves the old one
-   * serving and stops a chain. Resolves with how many workers were replaced, of how many.
+   * serving and stops a chain. Resolves with the memory of each new worker that took its slot (as it was
+   * ready), and how many new workers failed to start.
    */
-  async reload(chain: boolean, reason: string): Promise<{ replaced: number; of: number }> {
+  async reload(chain: boolean, reason: string): Promise<{ fresh: (MemorySample | null)[]; failed: number }> {
     if (this.reloading || this.stopping) {
       log.warn(`reload (${reason}) ignored: ${this.stopping ? 'stopping' : 'a reload is already running'}`);
-      return { replaced: 0, of: 0 };
+      return { fresh: [], failed: 0 };
     }
     this.reloading = true;
     this.reloadReason = reason;
     const old = [...this.slots.values()].filter((w) => w.state === 'serving');
     log.info(`${chain ? 'chain ' : ''}reload of ${old.length} worker(s): ${reason}`);
-    let replaced = 0;
+    const results: Awaited<ReturnType<Pool['succeed']>>[] = [];
     try {
       if (chain) {
         for (const w of old) {
           if (this.stopping) break;
           if (this.slots.get(w.id) !== w || w.state !== 'serving') continue; // recycled meanwhile
-          if (!(await this.succeed(w))) break;
-          replaced++;
+          const r = await this.succeed(w);
+          results.push(r);
+          if (r.outcome === 'failed') break;
         }
       } else {
-        replaced = (await Promise.all(old.map((w) => this.succeed(w)))).filter(Boolean).length;
+        results.push(...(await Promise.all(old.map((w) => this.succeed(w)))));
       }
     } finally {
       this.reloading = false;
     }
-    log.info(`reload done: ${replaced} of ${old.length} worker(s) replaced`);
-    return { replaced, of: old.length };
+    const fresh = results.filter((r) => r.outcome === 'replaced').map((r) => r.memory);
+    const failed = results.filter((r) => r.outcome === 'failed').length;
+    log.info(`reload done: ${fresh.length} of ${old.length} worker(s) replaced`);
+    return { fresh, failed };
   }
 
   /** SIGTTIN / fifo `+`: one worker more. */

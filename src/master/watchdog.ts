@@ -179,17 +179,17 @@ export class Watchdog {
     return null;
   }
 
-  /** The largest memory of a fresh worker, measured once all were ready at startup (null before). */
+  /** The largest memory of a fresh worker: measured at startup, and again after each reload (null before). */
   freshMemory: MemorySample | null = null;
 
-  /** At startup, once every worker is ready and before any request: measure them, then check the limits. */
-  measureFresh(workers: Worker[]): void {
-    for (const w of workers) {
-      const m = this.measure(w);
-      if (!m) continue;
-      const f = this.freshMemory;
-      this.freshMemory = f ? { rss: Math.max(f.rss, m.rss), vsz: Math.max(f.vsz, m.vsz) } : m;
-    }
+  /**
+   * Memory of workers taken the moment they were ready, before any request (at startup, and for the new
+   * workers of a reload, which may run another app): the largest is the floor for memory limits.
+   */
+  setFresh(samples: (MemorySample | null)[]): void {
+    let fresh: MemorySample | null = null;
+    for (const m of samples) if (m) fresh = fresh ? { rss: Math.max(fresh.rss, m.rss), vsz: Math.max(fresh.vsz, m.vsz) } : m;
+    if (fresh) this.freshMemory = fresh;
   }
 
   /**

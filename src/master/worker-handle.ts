@@ -34,7 +34,8 @@ export class Worker {
   unresponsive = false;
   /** A reload's new worker for a slot: it takes the slot (and `predecessor` drains) only once it is ready. */
   predecessor: Worker | null = null;
-  onReady: ((ok: boolean) => void) | null = null;
+  /** How a reload's new worker ended up: it took the slot, it never started, or the slot moved on without it. */
+  onReady: ((outcome: 'replaced' | 'failed' | 'superseded') => void) | null = null;
   private pings = new Map<number, () => void>();
   private seq = 0;
   constructor(

@@ -47,7 +47,6 @@ function workerStatus(w: Worker): string {
   return (w.upstream?.exchanges.length ?? 0) > 0 ? 'busy' : 'idle';
 }
 
-/** The uWSGI stats document (uwsgi-semantics.md §4), with tsws's own fields added under `tsws`. */
 /** The master itself: what an operator watches for leaks in the process that must never restart. */
 export interface MasterFigures {
   readonly rss: number;
@@ -70,6 +69,7 @@ export function masterFigures(): MasterFigures {
   return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, fds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
+/** The uWSGI stats document (uwsgi-semantics.md §4), with tsws's own fields added under `tsws`. */
 export function uwsgiStats(src: StatsSource): Record<string, unknown> {
   const { cfg, pool, router } = src;
   const workers = pool.workers().map((w) => {

@@ -189,6 +189,23 @@ test('a reload reads the INI again: env, processes and limits apply under load w
   assert.equal(await t.exited, 0);
 });
 
+test('a reload whose old worker dies while the new one loads is not mistaken for a failed reload', async () => {
+  const t = await startTsws({ ini: `module = ${APPS}/slow-start.mjs\nprocesses = 1\nenv = GREETING=one` });
+  const ini = join(t.dir, 'app.ini');
+  assert.equal((await request(`${t.url}/`)).body, 'one');
+  const [old] = t.workers();
+  writeFileSync(ini, readFileSync(ini, 'utf8').replace('GREETING=one', 'GREETING=two\nenv = SLOW_START_MS=1500'));
+  t.signal('SIGHUP');
+  await t.waitForLog(/reload applies env = /);
+  process.kill(old, 'SIGKILL'); // its slot is respawned at once, under the new configuration
+  await t.waitForLog(/reload done: 0 of 1 worker\(s\) replaced/);
+  await waitFor('a worker serving again', async () => (await request(`${t.url}/`).catch(() => null))?.status === 200);
+  assert.equal((await request(`${t.url}/`)).body, 'two');
+  assert.doesNotMatch(t.output(), /previous configuration stays in force|reload of worker 1 failed/);
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});
+
 test('SIGTTIN adds a worker, SIGTTOU removes one; SIGUSR2 and other stray signals leave the master running', async () => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 2` });
   t.signal('SIGTTIN');

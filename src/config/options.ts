@@ -269,7 +269,10 @@ export const OPTIONS = {
   },
   'master-fifo': {
     type: 'path', group: 'control', list: true, default: [], implemented: true,
-    help: 'Create a fifo that takes uWSGI\'s one-byte master commands (r w c q Q s + - l)',
+    help: 'Create a fifo that takes uWSGI\'s one-byte master commands (r w c q Q s + - l 0-9)',
+    details:
+      'Repeatable, as in uWSGI: only the active fifo is read (the first one, until a digit N written to it ' +
+      'makes the Nth one, counted from 0, active); commands written to an inactive one wait in its pipe.',
   },
   uid: {
     type: 'string', group: 'control', default: null, implemented: true,

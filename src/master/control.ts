@@ -48,14 +48,51 @@ export function installSignals(m: Controlled): void {
  *   q     graceful stop        Q  quick stop
  *   s     log the status table +  one worker more   -  one worker less
  *   l     reopen the log file (after logrotate moved it)
- * Every listed fifo is active (uWSGI uses the first and switches with 0-9, which tsws does not need).
+ *   0-9   make the Nth listed fifo the active one
+ * As in uWSGI, with several `master-fifo` paths only the active one (the first, until a digit says
+ * otherwise) is read; commands written to the others wait in their pipe until they become active.
  */
-export class MasterFifo {
+export class MasterFifos {
+  private readonly fifos: MasterFifo[];
+  private active = 0;
+
+  constructor(paths: readonly string[], m: Controlled) {
+    this.fifos = paths.map((p, i) => new MasterFifo(p, m, (n) => this.select(n), i === 0));
+  }
+
+  get paths(): string[] {
+    return this.fifos.map((f) => f.path);
+  }
+
+  open(): void {
+    for (const f of this.fifos) f.open();
+  }
+
+  close(remove: boolean): void {
+    for (const f of this.fifos) f.close(remove);
+  }
+
+  private select(n: number): void {
+    if (n >= this.fifos.length) {
+      log.warn(`master-fifo: command ${n}: there is no fifo ${n} (${this.fifos.length} listed, counted from 0)`);
+      return;
+    }
+    if (n === this.active) return;
+    this.fifos[this.active].setActive(false);
+    this.active = n;
+    this.fifos[n].setActive(true);
+    log.info(`master-fifo: ${this.fifos[n].path} (fifo ${n}) is now the active one`);
+  }
+}
+
+class MasterFifo {
   private socket: Socket | null = null;
 
   constructor(
     readonly path: string,
     private readonly m: Controlled,
+    private readonly select: (n: number) => void,
+    private active: boolean,
   ) {}
 
   open(): void {
@@ -70,14 +107,27 @@ export class MasterFifo {
     const fd = openSync(this.path, constants.O_RDWR | constants.O_NONBLOCK);
     this.socket = new Socket({ fd, readable: true, writable: false });
     this.socket.on('data', (b: Buffer) => {
-      for (const c of b.toString('latin1')) this.command(c);
+      for (const c of b.toString('latin1')) {
+        // Bytes after a switch to another fifo were written to this one, now inactive: they are dropped.
+        if (!this.active) break;
+        this.command(c);
+      }
     });
     this.socket.on('error', (e) => log.warn(`master-fifo ${this.path}: ${e.message}`));
     this.socket.unref();
+    if (!this.active) this.socket.pause();
+  }
+
+  /** An inactive fifo is not read: what is written to it waits in the pipe. */
+  setActive(active: boolean): void {
+    this.active = active;
+    if (active) this.socket?.resume();
+    else this.socket?.pause();
   }
 
   private command(c: string): void {
     const m = this.m;
+    if (c >= '0' && c <= '9') return this.select(Number(c));
     switch (c) {
       case 'r':
       case 'w':
@@ -101,7 +151,7 @@ export class MasterFifo {
       case ' ':
         return;
       default:
-        log.warn(`master-fifo: unknown command ${JSON.stringify(c)} (r w c q Q s + - l)`);
+        log.warn(`master-fifo: unknown command ${JSON.stringify(c)} (r w c q Q s + - l 0-9)`);
     }
   }
 

@@ -13,7 +13,7 @@ import { compileFormat, defaultFormat } from '../router/logline.js';
 import { Router, type RouterOptions } from '../router/router.js';
 import { splitModuleSpec } from '../worker/app.js';
 import { EXIT_LOAD_ERROR } from '../worker/protocol.js';
-import { installSignals, MasterFifo, TouchFiles, type Controlled } from './control.js';
+import { installSignals, MasterFifos, TouchFiles, type Controlled } from './control.js';
 import { daemonReady, isDaemon, launchDaemon } from './daemon.js';
 import { bind } from './listen.js';
 import { StartupError } from './startup-error.js';
@@ -37,7 +37,7 @@ export class Master implements Controlled, StatsSource {
   private tick: NodeJS.Timeout | null = null;
   readonly stats = new Stats();
   private statsServer: { server: Server; unixPath: string | null } | null = null;
-  private readonly fifos: MasterFifo[];
+  private readonly fifos: MasterFifos;
   private readonly touches: TouchFiles[];
   readonly startedAt = Date.now();
   private stopping: 'graceful' | 'quick' | null = null;
@@ -82,7 +82,7 @@ export class Master implements Controlled, StatsSource {
     });
     this.pool = new Pool(this.poolOptions(cfg), this.router);
     this.watchdog = new Watchdog(cfg, this.pool);
-    this.fifos = cfg['master-fifo'].map((f) => new MasterFifo(resolve(f), this));
+    this.fifos = new MasterFifos(cfg['master-fifo'].map((f) => resolve(f)), this);
     this.touches = [new TouchFiles(cfg['touch-reload'].map((f) => resolve(f)), false, this), new TouchFiles(cfg['touch-chain-reload'].map((f) => resolve(f)), true, this)];
   }
 
@@ -116,7 +116,7 @@ export class Master implements Controlled, StatsSource {
     try {
       const activated = activatedSocket();
       this.boundAddress = await bind(this.router.server, activated ?? this.cfg.http!, Math.max(1024, this.cfg.listen), this.cfg['chmod-socket']);
-      for (const f of this.fifos) f.open();
+      this.fifos.open();
       if (this.cfg.stats) {
         const st = await startStatsServer(this.cfg.stats, this.cfg['stats-http'], this);
         this.statsServer = st;
@@ -125,7 +125,7 @@ export class Master implements Controlled, StatsSource {
       // Privileges go after binding (port 80 needs root) and before any worker exists (they inherit them).
       const to = resolvePrivileges(this.cfg.uid, this.cfg.gid);
       if (to) {
-        dropPrivileges(to, [this.runtimeDir, ...this.fifos.map((f) => f.path)]);
+        dropPrivileges(to, [this.runtimeDir, ...this.fifos.paths]);
         log.info(`running as uid ${to.uid} gid ${to.gid}`);
       }
     } catch (e) {
@@ -300,7 +300,7 @@ export class Master implements Controlled, StatsSource {
   }
 
   private cleanup(): void {
-    for (const f of this.fifos) f.close(this.cfg.vacuum);
+    this.fifos.close(this.cfg.vacuum);
     this.statsServer?.server.close();
     if (this.cfg.vacuum && this.statsServer?.unixPath) rmSync(this.statsServer.unixPath, { force: true });
     if (this.pidfile) removePidfile(this.pidfile);

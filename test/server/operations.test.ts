@@ -306,6 +306,25 @@ test('master-fifo: c chain-reloads, + adds a worker, s logs the status, l reopen
   assert.ok(!existsSync(fifo), 'vacuum removed the fifo');
 });
 
+test('several master fifos: only the active one is read; a digit switches, and what waited in the other runs then', async () => {
+  const dir = tempDir();
+  const [a, b] = [join(dir, 'a.fifo'), join(dir, 'b.fifo')];
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nmaster-fifo = ${a}\nmaster-fifo = ${b}` });
+  const at = (re: RegExp) => t.output().search(re);
+  writeFileSync(b, 's'); // b is not active yet: the command waits in its pipe
+  writeFileSync(a, '1');
+  await t.waitForLog(/status \(fifo s\)/);
+  assert.ok(at(/b\.fifo \(fifo 1\) is now the active one/) >= 0 && at(/b\.fifo \(fifo 1\) is now the active one/) < at(/status \(fifo s\)/), t.output());
+  writeFileSync(a, '+'); // a is inactive now
+  writeFileSync(b, '0');
+  await waitFor('2 workers', () => t.workers().length === 2);
+  assert.ok(at(/a\.fifo \(fifo 0\) is now the active one/) < at(/processes: 2 \(one more\)/), t.output());
+  writeFileSync(a, '7');
+  await t.waitForLog(/master-fifo: command 7: there is no fifo 7 \(2 listed, counted from 0\)/);
+  writeFileSync(a, 'q');
+  assert.equal(await t.exited, 0);
+});
+
 test('uid/gid: workers run as the given user after the master bound its socket', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
   const t = await startTsws({ ini: `module = ${SAMPLES}/hello.js\nprocesses = 1\nuid = nobody\ngid = nogroup` });
   const [w] = t.workers();

@@ -2,7 +2,7 @@
 // wrk is absent), read memory from /proc. Benchmarks print JSON; they never assert timings.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { children } from '../src/master/memory.js';
+import { children, descendants } from '../src/master/memory.js';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -96,12 +96,33 @@ function safeRead(path: string): string {
   }
 }
 
+/**
+ * SIGTERM first, so that a tsws master stops its workers and removes its runtime directory itself (SIGKILL
+ * left a /tmp/tsws-* behind per run); whatever of the tree is still alive after 5 s gets SIGKILL.
+ */
 export function stop(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || !p.pid) return Promise.resolve();
+  const tree = [p.pid, ...descendants(p.pid)];
   return new Promise((resolve) => {
-    p.once('exit', () => resolve());
-    killTree(p.pid!);
+    const force = setTimeout(() => tree.reverse().forEach(killPid), 5000);
+    p.once('exit', () => {
+      clearTimeout(force);
+      // Children of a contender that exited without them (a cluster primary, a proxy's backend).
+      setTimeout(() => {
+        tree.slice(1).forEach(killPid);
+        resolve();
+      }, 200);
+    });
+    p.kill('SIGTERM');
   });
+}
+
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
 }
 
 export function hasCommand(cmd: string): boolean {

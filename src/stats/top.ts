@@ -26,7 +26,7 @@ interface Doc {
   listen_queue: number;
   load: number;
   workers: W[];
-  tsws?: { uptime: number; requests: number; recycles: Record<string, number> };
+  tsws?: { uptime: number; requests: number; recycles: Record<string, number>; master?: { rss: number; heap_used: number; fds: number } };
 }
 
 function fetchStats(address: string): Promise<Doc> {
@@ -65,6 +65,12 @@ function duration(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** The master's own rss, heap and fds (tsws only): what to watch for a leak in the process that never restarts. */
+function master(doc: Doc): string {
+  const m = doc.tsws?.master;
+  return m ? ` - rss ${human(m.rss)} heap ${human(m.heap_used)} fds ${m.fds}` : '';
+}
+
 /** One screen of text; `prev` (the last document) gives requests per second. */
 export function renderFrame(doc: Doc, prev: { doc: Doc; at: number } | null, now: number, width: number, height: number): string[] {
   const dt = prev ? (now - prev.at) / 1000 : 0;
@@ -74,7 +80,7 @@ export function renderFrame(doc: Doc, prev: { doc: Doc; at: number } | null, now
   const rps = dt > 0 ? Math.max(0, (total - prevTotal) / dt) : 0;
   const recycles = doc.tsws ? Object.values(doc.tsws.recycles).reduce((s, n) => s + n, 0) : 0;
   const lines = [
-    `${doc.version} - master ${doc.pid}${doc.tsws ? ` - up ${duration(doc.tsws.uptime)}` : ''} - ${new Date(now).toLocaleTimeString()}`,
+    `${doc.version} - master ${doc.pid}${doc.tsws ? ` - up ${duration(doc.tsws.uptime)}` : ''}${master(doc)} - ${new Date(now).toLocaleTimeString()}`,
     `req: ${total} - RPS: ${rps.toFixed(0)} - queue: ${doc.listen_queue} - load: ${doc.load} - workers: ${doc.workers.length} - recycles: ${recycles}`,
     '',
     'WID     PID STATUS       REQ   RPS  AVG ms    RSS  CPU% RCY LAST REASON',
@@ -113,6 +119,11 @@ export async function runTop(args: string[]): Promise<number> {
     process.stdin.on('error', () => {});
   }
   process.on('SIGINT', quit);
+  // `tsws top | head`: the reader went away, which is a way of quitting, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    quit();
+  });
   if (fancy) process.stdout.write('\x1b[?25l'); // hide the cursor
   try {
     while (!stop) {

@@ -1,6 +1,6 @@
 // Observability: the uWSGI-shaped stats server, Prometheus text over stats-http, and `tsws top` in tmux.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -206,6 +206,20 @@ test('tsws top in a dumb terminal prints plain frames without escape codes', asy
   assert.match(r.stdout, /WID\s+PID STATUS/);
   assert.doesNotMatch(r.stdout, /\x1b\[/);
   for (const p of t.workers()) assert.ok(r.stdout.includes(String(p)));
+  assert.match(r.stdout, /^tsws-\S+ - master \d+ - up \d+s - rss \d+M heap \d+M fds \d+ - /m, 'the master\'s own figures in the header');
+  // `tsws top | head`: when the reader goes away, top quits quietly with 0, not with an EPIPE stack.
+  const piped = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const p = spawn(process.execPath, [BIN, 'top', `127.0.0.1:${port}`], { env: { ...process.env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (b) => (stderr += b));
+    p.stdout.once('data', () => p.stdout.destroy());
+    const guard = setTimeout(() => p.kill('SIGKILL'), 10_000);
+    p.on('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stderr });
+    });
+  });
+  assert.deepEqual(piped, { code: 0, stderr: '' });
   t.signal('SIGTERM');
   await t.exited;
 });

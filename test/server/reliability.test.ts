@@ -93,7 +93,10 @@ test('kill -9 under POST load: only the POSTs in flight on the killed worker get
   assert.deepEqual(r.errors, {}, 'no connection was dropped: every failure is an answer');
   const bad = Object.entries(r.statuses).filter(([s]) => s !== '200');
   assert.ok(bad.every(([s]) => s === '502'), JSON.stringify(r.statuses));
-  assert.ok((r.statuses['502'] ?? 0) <= 2, `at most the 2 POSTs in flight on that worker: ${JSON.stringify(r.statuses)}`);
+  // The POSTs in flight on it (threads = 2), and at most one more per slot: a POST sent on a pooled socket in
+  // the instant between its death and the router noticing (the first failure pauses it). Such a POST may or
+  // may not have reached the app, so it is not resent either. Routing more to a dead worker would fail this.
+  assert.ok((r.statuses['502'] ?? 0) <= 4, `at most the POSTs sent to that worker as it died: ${JSON.stringify(r.statuses)}`);
   ctx.diagnostic(`figure: POST statuses ${JSON.stringify(r.statuses)}, connection errors ${JSON.stringify(r.errors)}`);
   t.signal('SIGTERM');
   await t.exited;

@@ -34,7 +34,7 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(loaded.config, null, 2) + '\n');
     return 0;
   }
-  const { checkConfig, serve } = await import('./master/master.js');
+  const { checkConfig, serve } = await import('./master/serve.js');
   return argv.check ? checkConfig(loaded) : serve(loaded);
 }
 

@@ -14,13 +14,13 @@ import { Router, type RouterOptions } from '../router/router.js';
 import { splitModuleSpec } from '../worker/app.js';
 import { EXIT_LOAD_ERROR } from '../worker/protocol.js';
 import { installSignals, MasterFifos, TouchFiles, type Controlled } from './control.js';
-import { daemonReady, isDaemon, launchDaemon } from './daemon.js';
+import { daemonReady } from './daemon.js';
 import { bind } from './listen.js';
 import { StartupError } from './startup-error.js';
-import { removePidfile, runningPid, writePidfile } from './pidfile.js';
+import { removePidfile, writePidfile } from './pidfile.js';
 import { AppLoadError, Pool, type PoolOptions } from './pool.js';
 import { reread, show, type Reread } from './reconfigure.js';
-import { applyUmask, dropPrivileges, resolvePrivileges } from './privileges.js';
+import { dropPrivileges, resolvePrivileges } from './privileges.js';
 import { statusTable } from './status.js';
 import { activatedSocket, notify } from './systemd.js';
 import { Stats, type StatsSource } from '../stats/collector.js';
@@ -341,7 +341,7 @@ function workerEnv(cfg: Config): NodeJS.ProcessEnv {
 }
 
 /** `module` as an absolute path (plus `:export`). Relative paths are relative to chdir, which serve() applied. */
-function resolveModule(cfg: Config, loaded: Loaded): { path: string } | { problem: string } {
+export function resolveModule(cfg: Config, loaded: Loaded): { path: string } | { problem: string } {
   if (!cfg.module) return { problem: 'configuration: module: required (module = path/to/app.js)' };
   const { path, exportName } = splitModuleSpec(cfg.module);
   const abs = resolve(path);
@@ -349,83 +349,7 @@ function resolveModule(cfg: Config, loaded: Loaded): { path: string } | { proble
   return { path: exportName ? `${abs}:${exportName}` : abs };
 }
 
-function configProblem(loaded: Loaded, key: keyof Config, problem: string): string {
+export function configProblem(loaded: Loaded, key: keyof Config, problem: string): string {
   const where = loaded.setBy.get(key) ?? 'configuration';
   return `${where}: ${key}: ${problem}`;
-}
-
-/**
- * What serving needs beyond what the config loader validates: an app module that exists, an address, a
- * chdir that works (applied here: every relative path is relative to it).
- */
-function serveProblems(loaded: Loaded, activated: boolean): { problems: string[]; modulePath: string } {
-  const cfg = loaded.config;
-  const problems: string[] = [];
-  if (!cfg.module) problems.push('configuration: module: required (module = path/to/app.js)');
-  if (!cfg.http && !activated) problems.push('configuration: http: required (http = 127.0.0.1:8000, :8000 or a unix socket path)');
-  if (cfg.chdir) {
-    try {
-      process.chdir(cfg.chdir);
-    } catch (e) {
-      problems.push(configProblem(loaded, 'chdir', `cannot change to ${cfg.chdir}: ${(e as NodeJS.ErrnoException).code}`));
-    }
-  }
-  const m = cfg.module ? resolveModule(cfg, loaded) : null;
-  if (m && 'problem' in m) problems.push(m.problem);
-  return { problems, modulePath: m && 'path' in m ? m.path : '' };
-}
-
-/**
- * `tsws --ini app.ini --check`, as `nginx -t`: every problem with its file and line and exit 78, or exit 0.
- * Nothing starts. conf/tsws.service runs it before each `systemctl reload`, so a broken file fails the reload
- * command itself. `http` may be left to systemd's socket activation, so its absence is only a warning here.
- */
-export function checkConfig(loaded: Loaded): number {
-  for (const w of loaded.warnings) process.stderr.write(`tsws: warning: ${w}\n`);
-  const { problems } = serveProblems(loaded, true);
-  if (!loaded.config.http) process.stderr.write('tsws: warning: http is not set: tsws needs it unless systemd passes a listening socket\n');
-  if (problems.length) {
-    for (const p of problems) process.stderr.write(`tsws: ${p}\n`);
-    process.stderr.write(`tsws: ${problems.length} configuration error${problems.length === 1 ? '' : 's'}\n`);
-    return EX_CONFIG;
-  }
-  process.stdout.write(`tsws: configuration OK (${loaded.sources.iniSpecs.join(', ') || 'flags and environment'})\n`);
-  return 0;
-}
-
-/** `tsws --ini app.ini`: check what only serving needs, then run the master until it stops. */
-export async function serve(loaded: Loaded): Promise<number> {
-  const cfg = loaded.config;
-  const daemon = isDaemon();
-  const launcher = cfg.daemonize !== null && !daemon;
-  const startCwd = process.cwd();
-  // The daemon's stdout/stderr already go to the daemonize file; opening it as the log lets `l` reopen it.
-  const logFile = cfg.daemonize ?? cfg.logto;
-  if (logFile && !launcher) log.logTo(resolve(logFile));
-  if (!launcher) for (const w of loaded.warnings) log.warn(w);
-  applyUmask(cfg.umask);
-
-  const activated = Number(process.env.LISTEN_PID) === process.pid && Number(process.env.LISTEN_FDS) >= 1;
-  const { problems, modulePath } = serveProblems(loaded, activated);
-  const pidfile = cfg.pidfile ? resolve(cfg.pidfile) : null;
-  if (pidfile) {
-    const pid = runningPid(pidfile);
-    if (pid !== null) problems.push(configProblem(loaded, 'pidfile', `already running (pid ${pid}) according to ${pidfile}`));
-  }
-  if (problems.length) {
-    for (const p of problems) {
-      process.stderr.write(`tsws: ${p}\n`);
-      if (daemon) log.warn(p);
-    }
-    log.flushNow();
-    return EX_CONFIG;
-  }
-  // Checked in the launching command first, so that a mistake is reported on its stderr at once.
-  if (launcher) return launchDaemon(resolve(startCwd, cfg.daemonize!), startCwd);
-
-  process.title = 'tsws master';
-  const master = new Master(loaded, modulePath, pidfile);
-  const code = await master.run();
-  log.flushNow();
-  process.exit(code);
 }

@@ -14,13 +14,10 @@ export const DIST = join(ROOT, 'dist');
 const started: ChildProcess[] = [];
 export const cleanups: (() => void)[] = [];
 
-function killTree(pid: number): void {
+/** SIGKILL a process and everything below it, children first. */
+export function killTree(pid: number): void {
   for (const c of children(pid)) killTree(c);
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone
-  }
+  killPid(pid);
 }
 
 export function stopAll(): void {

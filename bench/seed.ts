@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { descendants, freePort, hasCommand, pss, ROOT, stopAll, tempDir } from './lib.js';
+import { descendants, freePort, hasCommand, killTree, pss, ROOT, stopAll, tempDir } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,21 +59,6 @@ function waitHttp(port: number, timeoutMs = 30_000): Promise<void> {
     };
     tryOnce();
   });
-}
-
-function killTree(pid: number): void {
-  for (const c of descendants(pid)) {
-    try {
-      process.kill(c, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone
-  }
 }
 
 async function stopProc(p: ChildProcess): Promise<void> {

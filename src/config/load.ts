@@ -8,7 +8,7 @@ import { readIni, type IniEntry, type IniReader } from './ini.js';
 import { allSpellings, lookupOption, normalizeKey, OPTION_NAMES, spec, type Config, type OptionName } from './options.js';
 import { parseBool, parseValue, ValueError } from './values.js';
 // The request-line variables belong to the router; the check belongs here, so a typo gets FILE:LINE.
-import { LOG_FORMAT_VARS } from '../router/logline.js';
+import { LOG_FORMAT_VARS, unknownFormatVars } from '../router/logline.js';
 
 /** One `key = value` from any source. INI values get %(placeholder) expansion; env and argv are literal. */
 export interface Setting {
@@ -227,10 +227,8 @@ function crossCheck(values: Map<OptionName, unknown>, setBy: Map<OptionName, str
   }
   if (get('max-requests-jitter') === null) values.set('max-requests-jitter', Math.floor(get('max-requests') / 10));
   const format = get('log-format');
-  for (const m of format?.matchAll(/%\(([^)]*)\)/g) ?? []) {
-    if (!LOG_FORMAT_VARS.includes(m[1])) {
-      errors.push(new ConfigError(setBy.get('log-format')!, 'log-format', `unknown variable %(${m[1]})`, `known: ${LOG_FORMAT_VARS.map((v) => `%(${v})`).join(' ')}`));
-    }
+  for (const name of format ? unknownFormatVars(format) : []) {
+    errors.push(new ConfigError(setBy.get('log-format')!, 'log-format', `unknown variable %(${name})`, `known: ${LOG_FORMAT_VARS.map((v) => `%(${v})`).join(' ')}`));
   }
 }
 

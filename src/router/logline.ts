@@ -49,13 +49,21 @@ const VARS: Record<string, (r: RequestRecord) => string | number> = {
 
 export const LOG_FORMAT_VARS = Object.keys(VARS);
 
-/** Compile a log-format string once; an unknown %(var) is reported instead of printed literally. */
+const VAR_RE = /%\(([^)]*)\)/g;
+const known = (name: string) => Object.hasOwn(VARS, name);
+
+/** The %(var) names of a log-format that tsws does not know: the config loader reports them with their line. */
+export function unknownFormatVars(format: string): string[] {
+  return [...format.matchAll(VAR_RE)].map((m) => m[1]).filter((name) => !known(name));
+}
+
+/** Compile a log-format string once (the config loader has already rejected unknown variables). */
 export function compileFormat(format: string): LineFormatter {
   const parts: (string | ((r: RequestRecord) => string | number))[] = [];
   let last = 0;
-  for (const m of format.matchAll(/%\(([^)]*)\)/g)) {
+  for (const m of format.matchAll(VAR_RE)) {
+    if (!known(m[1])) throw new Error(`log-format: unknown variable %(${m[1]}) (known: ${LOG_FORMAT_VARS.join(', ')})`);
     const f = VARS[m[1]];
-    if (!f) throw new Error(`log-format: unknown variable %(${m[1]}) (known: ${LOG_FORMAT_VARS.join(', ')})`);
     parts.push(format.slice(last, m.index), f);
     last = m.index! + m[0].length;
   }

@@ -4,13 +4,13 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-function pageSize(): number {
-  const r = spawnSync('getconf', ['PAGESIZE'], { encoding: 'utf8' });
-  const n = Number(r.stdout?.trim());
-  return Number.isSafeInteger(n) && n > 0 ? n : 4096;
+/** A system constant (`getconf NAME`), read once at start; `fallback` if getconf is missing or odd. */
+export function getconf(name: string, fallback: number): number {
+  const n = Number(spawnSync('getconf', [name], { encoding: 'utf8' }).stdout?.trim());
+  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
 }
 
-export const PAGE = pageSize();
+export const PAGE = getconf('PAGESIZE', 4096);
 
 /** [vsz, rss] of one process in bytes, or null if it is gone. */
 export function statm(pid: number): [number, number] | null {

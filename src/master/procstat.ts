@@ -2,16 +2,11 @@
 // /proc/PID/stat for every pid it has measured until 60-90 s after the last call, so each recycled worker left
 // an fd in the master for a minute (measured: +31 fds after 3,000 requests with max-requests = 3). Opening,
 // reading and closing the file at each poll costs the same and holds nothing.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { getconf } from './memory.js';
 
 /** Kernel clock ticks per second (USER_HZ), the unit of utime and stime. 100 on every mainstream Linux. */
-function clockTicks(): number {
-  const n = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
-  return Number.isSafeInteger(n) && n > 0 ? n : 100;
-}
-
-const HZ = clockTicks();
+const HZ = getconf('CLK_TCK', 100);
 
 export interface ProcStat {
   /** R, S, D, T (stopped), t (traced), Z… */

@@ -2,7 +2,7 @@
 // conditions, and kill by pid everything that was started — even when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest, type RequestOptions } from 'node:http';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -226,4 +226,27 @@ export function samplePeak(pid: number, everyMs = 100): { stop(): number } {
       return Math.round(peak / 1024 / 1024);
     },
   };
+}
+
+/** What the master's fds point at (`socket:[…]`, `pipe:[…]`, a path): a failure message says which ones grew. */
+export function openFds(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/\[\d+\]$/, '').replace(/^\/proc\/\d+\//, '/proc/PID/');
+    } catch {
+      return '(closed)';
+    }
+  });
+}
+
+/** `fds 26 -> 37`, and when they differ, which kinds grew or shrank: `(+11 /proc/PID/stat)`. */
+export function fdChange(before: string[], after: string[]): string {
+  const count = (l: string[]) => l.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>());
+  const b = count(before);
+  const a = count(after);
+  const diff = [...new Set([...a.keys(), ...b.keys()])]
+    .map((k) => [k, (a.get(k) ?? 0) - (b.get(k) ?? 0)] as const)
+    .filter(([, d]) => d !== 0)
+    .map(([k, d]) => `${d > 0 ? '+' : ''}${d} ${k}`);
+  return `fds ${before.length} -> ${after.length}${diff.length ? ` (${diff.join(', ')})` : ''}`;
 }

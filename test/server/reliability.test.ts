@@ -2,11 +2,11 @@
 // properties of the runtime directory and pidfile. Figures are summarized in docs/reliability.md.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, lstatSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, lstatSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { APPS, load, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
+import { APPS, fdChange, load, openFds, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
 
 const probe = `module = ${APPS}/probe.js`;
 
@@ -31,17 +31,6 @@ function raw(url: string, bytes: string, waitMs = 2000): Promise<string> {
   });
 }
 
-/** What the master's fds point at (`socket:[…]`, `pipe:[…]`, a path): a failure message says which ones grew. */
-function openFds(pid: number): string[] {
-  return readdirSync(`/proc/${pid}/fd`).map((fd) => {
-    try {
-      return readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/\[\d+\]$/, '').replace(/^\/proc\/\d+\//, '/proc/PID/');
-    } catch {
-      return '(closed)';
-    }
-  });
-}
-
 /** The master's open fds once their count holds still (the same on three reads 100 ms apart). */
 async function settledFds(pid: number): Promise<string[]> {
   const seen: string[][] = [];
@@ -49,18 +38,6 @@ async function settledFds(pid: number): Promise<string[]> {
     seen.push(openFds(pid));
     return seen.length >= 3 && seen.slice(-3).every((l) => l.length === seen.at(-1)!.length) && seen.at(-1)!;
   }, 10_000, 100);
-}
-
-/** `fds 26 -> 37`, and when they differ, which kinds grew or shrank: `(+11 /proc/PID/stat)`. */
-function fdChange(before: string[], after: string[]): string {
-  const count = (l: string[]) => l.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>());
-  const b = count(before);
-  const a = count(after);
-  const diff = [...new Set([...a.keys(), ...b.keys()])]
-    .map((k) => [k, (a.get(k) ?? 0) - (b.get(k) ?? 0)] as const)
-    .filter(([, d]) => d !== 0)
-    .map(([k, d]) => `${d > 0 ? '+' : ''}${d} ${k}`);
-  return `fds ${before.length} -> ${after.length}${diff.length ? ` (${diff.join(', ')})` : ''}`;
 }
 
 test('kill -9 of one worker every 1.2 s for 6 s under 8 clients of GET: zero failed requests', async (ctx) => {

@@ -162,6 +162,34 @@ export const OPTIONS = {
       'larger requests without an answer; tsws defaults to 16k (Node\'s own limit) and answers 431.',
   },
 
+  'post-buffering': {
+    type: 'size', unit: 'bytes', group: 'router', default: 65536, implemented: true, reload: true,
+    help: 'Read each request body whole before a worker is used: in memory up to this size, spooled to a file beyond; 0 = stream bodies',
+    details:
+      'uWSGI\'s name and meaning (a bare number is bytes). With it, a slow upload holds a client connection, ' +
+      'never a worker slot, and a body can be sent again if its worker dies before answering. Bodies above ' +
+      'the size go to a file in the runtime directory (as nginx\'s proxy_request_buffering), removed when the ' +
+      'request ends. `0` streams bodies into the worker as they arrive (uWSGI\'s default): such requests are ' +
+      'never retried, and their trailers are dropped.',
+  },
+  'limit-post': {
+    type: 'size', unit: 'bytes', group: 'router', default: 0, implemented: true, reload: true,
+    help: 'Largest request body accepted, in bytes; larger ones get 413 (0 = no limit)',
+  },
+  'http-body-timeout': {
+    type: 'duration', group: 'router', default: 60, min: 0.1, implemented: true, reload: true,
+    help: 'Longest pause between two reads of a request body; a stalled upload gets 408',
+    details: 'Between two successive reads, not for the whole body (nginx\'s client_body_timeout, also 60 s).',
+  },
+  'http-max-connections': {
+    type: 'count', group: 'router', default: 0, implemented: true, reload: true,
+    help: 'Most client connections open at once; beyond, new ones get 503 (0 = from the file-descriptor limit)',
+    details:
+      'Near the bound (90%) idle keep-alive connections are closed first. Left at 0 it is half of what ' +
+      'RLIMIT_NOFILE leaves after the master\'s and the workers\' own descriptors, so that the master answers ' +
+      '503 instead of running out of descriptors (then accept() fails and the kernel resets the connection).',
+  },
+
   'forwarded-allow-ips': {
     type: 'string', group: 'router', list: true, default: [], implemented: true, reload: true,
     help: 'Peers whose X-Forwarded-* headers are kept (e.g. 127.0.0.1 for nginx on this host; * for all)',

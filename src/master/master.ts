@@ -28,6 +28,7 @@ import { startStatsServer } from '../stats/server.js';
 import type { Server } from 'node:net';
 import { sample } from './memory.js';
 import { Watchdog } from './watchdog.js';
+import { autoMaxConnections } from './fd-limit.js';
 
 export class Master implements Controlled, StatsSource {
   readonly router: Router;
@@ -67,7 +68,7 @@ export class Master implements Controlled, StatsSource {
     // worker behind the router's back. systemd's RuntimeDirectory= is used when set.
     const parent = process.env.RUNTIME_DIRECTORY ?? process.env.XDG_RUNTIME_DIR ?? tmpdir();
     this.runtimeDir = mkdtempSync(join(existsSync(parent) ? parent : tmpdir(), 'tsws-'));
-    this.router = new Router(routerOptions(cfg), {
+    this.router = new Router(routerOptions(cfg, this.runtimeDir), {
       available: () => this.pool.available(),
       drained: (up) => this.pool.drained(up),
       requestEnded: (up, status, micros) => {
@@ -241,7 +242,7 @@ export class Master implements Controlled, StatsSource {
     this.modulePath = modulePath;
     this.setBy = setBy;
     this.watchdog.configure(cfg);
-    this.router.configure(routerOptions(cfg));
+    this.router.configure(routerOptions(cfg, this.runtimeDir));
     this.pool.configure(this.poolOptions(cfg));
     if (intervalChanged) this.startTick();
   }
@@ -310,9 +311,15 @@ export class Master implements Controlled, StatsSource {
   }
 }
 
-function routerOptions(cfg: Config): RouterOptions {
+function routerOptions(cfg: Config, runtimeDir: string): RouterOptions {
   const format = cfg['log-format'];
   return {
+    postBuffering: cfg['post-buffering'],
+    limitPost: cfg['limit-post'],
+    spoolDir: runtimeDir,
+    bodyTimeoutMs: cfg['http-body-timeout'] * 1000,
+    maxConnections: cfg['http-max-connections'] || autoMaxConnections(cfg.processes, cfg.threads),
+    warn: log.warn,
     threads: cfg.threads,
     listen: cfg.listen,
     httpTimeoutMs: cfg['http-timeout'] * 1000,

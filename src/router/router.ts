@@ -2,18 +2,25 @@
 // never to one that already has `threads`; beyond capacity requests wait in a FIFO of at most `listen`.
 // The router holds the client connection for the whole exchange, so a worker that is drained, recycled or
 // dies is invisible to the client: errors become answers (502/503/504) and an idempotent request that got
-// no byte back is retried once on another worker. Proxying is http-proxy-3 with a keep-alive agent per
-// worker (see docs/architecture.md for why not http-proxy).
-import { createServer, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
+// no byte back is retried once on another worker. The hop to a worker is our own (connection.ts): a pool of
+// keep-alive unix-socket connections per worker and Node's llhttp for the responses.
+//
+// Nothing a client, a worker or a timer does may throw out of here into the master: every entry point
+// (request, upgrade, connection, response bytes, the sweep) is contained, answered and counted.
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { procStat } from '../master/procstat.js';
-import { clientWantsClose, setForwarded, setResponseConnection, stripHopByHop } from './headers.js';
+import { declaredTooLarge, hasBody, readBody, removeSpool, type BodyLimits, type Refusal } from './body.js';
+import { Connection, type ConnectionOwner } from './connection.js';
+import type { Exchange } from './exchange.js';
 import type { LineFormatter } from './logline.js';
-import type { Upstream } from './upstream.js';
+import { requestHead } from './request-head.js';
 import { answer } from './respond.js';
+import { closeIdle, IDLE_SOCKET_MS, type Upstream } from './upstream.js';
 
-export interface RouterOptions {
+export type { Exchange } from './exchange.js';
+
+export interface RouterOptions extends BodyLimits {
   /** Requests one worker serves at once. */
   readonly threads: number;
   /** Longest queue of requests waiting for a slot. */
@@ -25,12 +32,18 @@ export interface RouterOptions {
   readonly maxHeaderSize: number;
   /** Longest time to receive a request's headers (ms): slow clients are cut off with 408. */
   readonly headersTimeoutMs: number;
+  /** Longest pause between two reads of a request body (ms): a stalled upload gets 408. */
+  readonly bodyTimeoutMs: number;
   /** How long an idle client connection stays open (ms): above the idle timeout of any proxy in front. */
   readonly keepAliveMs: number;
+  /** Most client connections open at once; a new one beyond gets 503 (idle ones are closed first). */
+  readonly maxConnections: number;
   readonly forwardedAllow: ReadonlySet<string>;
   /** null: no request lines. */
   readonly logLine: LineFormatter | null;
   readonly log: (line: string) => void;
+  /** Lifecycle warnings (an internal error with its stack, accept failures). */
+  readonly warn: (line: string) => void;
 }
 
 export interface RouterHooks {
@@ -44,42 +57,33 @@ export interface RouterHooks {
   harakiri(w: Upstream, ex: Exchange): void;
 }
 
-/** One client request, across its attempts. */
-export interface Exchange {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly arrived: number;
-  /** Socket bytes written before this response, for the response size. */
-  readonly bytesBefore: number;
-  worker: Upstream | null;
-  /** When the current attempt was sent to its worker. */
-  sentAt: number;
-  tries: number;
-  /** The worker sent response headers: no retry past this point. */
-  responded: boolean;
-  /** The router answered on its own (504, 502); late worker output is discarded. */
-  answered: boolean;
-  /** A small request body, read before routing so that a retry can send it again (null: streamed). */
-  body: Buffer | null;
-  /** The worker whose attempt failed: a retry goes elsewhere (for a second, the time it takes to reap it). */
-  avoid: Upstream | null;
-  avoidUntil: number;
-  /** Index in its worker's in-flight list, -1 when not in flight. */
-  slot: number;
-  /** The client asked for its connection to close after this response. */
-  readonly clientClose: boolean;
-  /** The request to the worker, once it has a socket: destroyed when the router gives up on it. */
-  upstream: ClientRequest | null;
-  done: boolean;
-}
-
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** The connection never reached the worker: safe to retry any request whose body was not consumed. */
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOENT', 'EAGAIN']);
 const CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ENOENT']);
-/** Request bodies up to this size (with a Content-Length) are read before routing, so they can be retried. */
-const BUFFERED_BODY_MAX = 64 * 1024;
-const kExchange = Symbol('tsws.exchange');
+/** Near max-connections (this share of it), idle keep-alive connections are closed to make room. */
+const CONNECTIONS_HIGH_WATER = 0.9;
+const BUSY_BODY = '503 Service Unavailable: too many connections\n';
+const BUSY_503 = `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: text/plain\r\nContent-Length: ${BUSY_BODY.length}\r\n\r\n${BUSY_BODY}`;
+
+/**
+ * A request Node's parser refused (400, 431, 408 as Node answers them). Node's own handler destroys the
+ * connection at once, so a valid request pipelined before the bad one ran on a worker and its client got only
+ * the 400; here the answers already owed on the connection are written first, then the error, then the close.
+ */
+function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const write = (): void => {
+    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroySoon();
+  };
+  // The response Node is writing (or will write next) on this connection, if any.
+  const owed = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!owed || owed.writableFinished) return write();
+  owed.once('finish', write);
+  owed.once('close', () => socket.destroy());
+}
 
 /** Has this process exited (gone, or a zombie waiting to be reaped)? */
 function processGone(pid: number): boolean {
@@ -87,22 +91,46 @@ function processGone(pid: number): boolean {
   return st === null || st.state === 'Z';
 }
 
-type Tagged = IncomingMessage & { [kExchange]?: Exchange };
+function stackOf(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? String(err)) : String(err);
+}
 
-export class Router {
+/** What the router did on its own, for the stats (uWSGI-style counters). */
+export interface RouterCounters {
+  /** Responses cut short because their worker died or failed mid-body (the client sees an error). */
+  truncated: number;
+  /** Exceptions contained in the router (each logged with its stack). */
+  internalErrors: number;
+  /** Connections refused with 503 at max-connections. */
+  connectionsRefused: number;
+  /** accept() failures (EMFILE: out of file descriptors). */
+  acceptErrors: number;
+  /** Requests refused before routing: bad target, two Host headers, body too large or stalled. */
+  refused: number;
+}
+
+export class Router implements ConnectionOwner {
   readonly server: Server;
   /** Workers that take new requests. */
   private serving: Upstream[] = [];
   /** Every worker until it is removed: serving and draining. */
   private readonly known = new Set<Upstream>();
   private readonly queue: Exchange[] = [];
+  /** Exchanges whose body is being read (post-buffering), for the body timeout. */
+  private readonly reading = new Set<Exchange>();
   private rr = 0;
-  private closing = false;
+  closing = false;
   private idleWaiters: (() => void)[] = [];
   private sweepTimer: NodeJS.Timeout;
+  /** Requests received and not yet ended (reading, queued, in flight, or still being written to the client). */
+  private active = 0;
+  /** Client connections open now. */
+  connections = 0;
   totalRequests = 0;
   /** Requests turned away because the queue was full (uWSGI's listen_queue_errors). */
   queueFull = 0;
+  readonly counters: RouterCounters = { truncated: 0, internalErrors: 0, connectionsRefused: 0, acceptErrors: 0, refused: 0 };
+  private lastAcceptWarning = 0;
 
   constructor(
     private opts: RouterOptions,
@@ -116,18 +144,23 @@ export class Router {
         // Node checks its request timeouts every 30 s by default: a slowloris would hold a socket that long.
         connectionsCheckingInterval: 1000,
       },
-      (req, res) => this.handle(req, res),
+      (req, res) => this.contain(() => this.handle(req, res), res),
     );
-    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
-    // Deadlines (queue wait, time to first byte, harakiri) are swept, not timed one by one: no timer per
-    // request on the hot path, at the cost of up to one sweep period of slop (uWSGI checks once a second).
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.contain(() => this.upgrade(req, socket, head), socket));
+    this.server.on('connection', (s: Socket) => this.contain(() => this.connection(s), s));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, s: Socket) => this.contain(() => clientError(err, s), s));
+    // accept() failing (EMFILE: every file descriptor in use) is emitted here; unhandled, it would end the
+    // process. The kernel's pending connection is reset by libuv; say so once a second, and count.
+    this.server.on('error', (e: NodeJS.ErrnoException) => this.acceptFailed(e));
     this.server.keepAliveTimeout = opts.keepAliveMs;
+    // Deadlines (queue wait, time to first byte, harakiri, body reads, idle worker connections) are swept, not
+    // timed one by one: no timer per request on the hot path, at the cost of up to one sweep period of slop.
     this.sweepTimer = this.startSweep();
   }
 
   private startSweep(): NodeJS.Timeout {
     const o = this.opts;
-    const t = setInterval(() => this.sweep(), Math.min(250, o.httpTimeoutMs / 4, o.harakiriMs ? o.harakiriMs / 4 : 250));
+    const t = setInterval(() => this.contain(() => this.sweep(), null), Math.min(250, o.httpTimeoutMs / 4, o.harakiriMs ? o.harakiriMs / 4 : 250));
     t.unref();
     return t;
   }
@@ -148,37 +181,71 @@ export class Router {
     return this.queue.length;
   }
 
+  /**
+   * Run one entry point; an exception is logged with its stack, counted, and answered on `to` (500 on a
+   * response, a closed socket otherwise). The master outlives any one request.
+   */
+  private contain(f: () => void, to: ServerResponse | Socket | null): void {
+    try {
+      f();
+    } catch (err) {
+      this.internalError(err, to);
+    }
+  }
+
+  private internalError(err: unknown, to: ServerResponse | Socket | null): void {
+    this.counters.internalErrors++;
+    this.opts.warn(`router: internal error (the request is answered 500 and the master goes on): ${stackOf(err)}`);
+    try {
+      if (to && 'writeHead' in to) answer(to, 500, 'internal error in the tsws router (see its log)', { connection: 'close' });
+      else to?.destroy();
+    } catch {
+      // the connection is already unusable
+    }
+  }
+
+  private acceptFailed(e: NodeJS.ErrnoException): void {
+    if (e.syscall !== 'accept') return; // binding errors are listen.ts's, reported at startup
+    this.counters.acceptErrors++;
+    const now = performance.now();
+    if (now - this.lastAcceptWarning < 1000) return;
+    this.lastAcceptWarning = now;
+    const hint = e.code === 'EMFILE' || e.code === 'ENFILE' ? ' (out of file descriptors: raise LimitNOFILE / ulimit -n, or lower http-max-connections)' : '';
+    this.opts.warn(`router: a connection could not be accepted: ${e.code ?? e.message}${hint}; ${this.counters.acceptErrors} so far`);
+  }
+
+  /** A new client connection: bounded by max-connections, so that the master never runs out of descriptors. */
+  private connection(s: Socket): void {
+    const max = this.opts.maxConnections;
+    if (max > 0 && this.connections >= max * CONNECTIONS_HIGH_WATER) this.server.closeIdleConnections();
+    if (max > 0 && this.connections >= max) {
+      this.counters.connectionsRefused++;
+      s.end(BUSY_503);
+      s.destroySoon();
+      return;
+    }
+    this.connections++;
+    s.once('close', () => this.connections--);
+  }
+
   // ---- workers ---------------------------------------------------------------------------------------
 
   /** A worker is ready: route to it. */
   add(w: Upstream): void {
     this.known.add(w);
-    w.proxy.on('proxyReq', (proxyReq, req) => {
-      const ex = (req as Tagged)[kExchange];
-      if (ex) ex.upstream = proxyReq;
-    });
-    w.proxy.on('proxyRes', (proxyRes, req) => {
-      const ex = (req as Tagged)[kExchange];
-      if (!ex) return;
-      ex.responded = true;
-      setResponseConnection(proxyRes.headers, this.closing || ex.clientClose);
-    });
-    // http-proxy throws when an 'error' event has no listener; every web() call has its own callback, so
-    // this only sees WebSocket errors, which end that one connection.
-    w.proxy.on('error', () => {});
     this.serving.push(w);
     this.pump();
   }
 
   /**
-   * Stop routing to `w` (recycle, reload, shutdown). Its pooled idle sockets are closed here, by the side
+   * Stop routing to `w` (recycle, reload, shutdown). Its pooled idle connections are closed here, by the side
    * that would otherwise send the next request on them, so no request can race a closing socket; once its
    * last request ends, hooks.drained() says it may stop.
    */
   drain(w: Upstream): void {
     this.serving = this.serving.filter((x) => x !== w);
-    w.agent.maxFreeSockets = 0; // sockets freed from now on are destroyed instead of pooled
-    for (const list of Object.values(w.agent.freeSockets)) for (const s of list ?? []) s.destroy();
+    w.closed = true; // connections freed from now on are closed instead of pooled
+    closeIdle(w);
     this.checkDrained(w);
   }
 
@@ -194,11 +261,12 @@ export class Router {
     }
   }
 
-  /** The worker is gone (crashed, killed): in-flight attempts fail over through their error callbacks. */
+  /** The worker is gone (crashed, killed): in-flight attempts fail over as their connections close. */
   remove(w: Upstream): void {
     this.known.delete(w);
     this.serving = this.serving.filter((x) => x !== w);
-    w.agent.destroy();
+    w.closed = true;
+    closeIdle(w);
     this.pump();
   }
 
@@ -210,13 +278,19 @@ export class Router {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const now = performance.now();
+    const head = requestHead(req, this.opts.forwardedAllow);
+    const c = req.headers.connection;
     const ex: Exchange = {
       req,
       res,
       arrived: now,
       bytesBefore: req.socket.bytesWritten,
+      head: head.ok ? head.text : '',
       worker: null,
       body: null,
+      streamed: false,
+      spoolFile: null,
+      bodyAt: 0,
       avoid: null,
       avoidUntil: 0,
       slot: -1,
@@ -224,27 +298,40 @@ export class Router {
       tries: 0,
       responded: false,
       answered: false,
-      clientClose: clientWantsClose(req),
-      upstream: null,
+      // HTTP/1.0 keeps its connection only when it asks to; a 1.0 body that is chunked ends it (the client
+      // cannot know where our response's reuse would begin).
+      clientClose:
+        req.httpVersionMajor === 1 && req.httpVersionMinor === 0
+          ? !c || !/keep-alive/i.test(c) || req.headers['transfer-encoding'] !== undefined
+          : c !== undefined && /close/i.test(c),
+      conn: null,
       done: false,
     };
-    (req as Tagged)[kExchange] = ex;
-    stripHopByHop(req.headers);
-    setForwarded(req, this.opts.forwardedAllow);
-    res.on('close', () => this.finish(ex));
-    // A small body is read first (as nginx buffers request bodies): if the worker it goes to dies before
-    // answering, it can be sent again. Larger or chunked bodies stream through and are never retried.
-    const len = req.headers['content-length'];
-    if (len !== undefined && len !== '0' && req.headers['transfer-encoding'] === undefined && Number(len) <= BUFFERED_BODY_MAX) {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        ex.body = Buffer.concat(chunks);
-        this.route(ex);
-      });
-      return;
+    this.active++;
+    res.on('close', () => this.contain(() => this.finish(ex), null));
+    if (!head.ok) return this.refuse(ex, { status: 400, why: head.why });
+    if (!hasBody(ex)) return this.route(ex);
+    const tooLarge = declaredTooLarge(ex, this.opts);
+    if (tooLarge) return this.refuse(ex, tooLarge);
+    if (this.opts.postBuffering === 0) {
+      ex.streamed = true;
+      return this.route(ex);
     }
-    this.route(ex);
+    this.reading.add(ex);
+    readBody(ex, this.opts, (r) =>
+      this.contain(() => {
+        this.reading.delete(ex);
+        if (r) this.refuse(ex, r);
+        else this.route(ex);
+      }, res),
+    );
+  }
+
+  /** Answer a request the router will not route (4xx), and close its connection: its body may be unread. */
+  private refuse(ex: Exchange, r: Refusal): void {
+    this.counters.refused++;
+    ex.clientClose = true;
+    this.reply(ex, r.status, r.why);
   }
 
   private route(ex: Exchange): void {
@@ -284,18 +371,16 @@ export class Router {
 
   private dispatch(ex: Exchange, w: Upstream): void {
     ex.worker = w;
-    ex.upstream = null;
     ex.tries++;
     ex.sentAt = performance.now();
     ex.slot = w.exchanges.length;
     w.coreRequests[ex.slot] = (w.coreRequests[ex.slot] ?? 0) + 1;
     w.exchanges.push(ex);
-    const cb = (err: NodeJS.ErrnoException) => this.failed(ex, w, err);
-    if (ex.body) w.proxy.web(ex.req, ex.res, { buffer: Readable.from([ex.body]) }, cb);
-    else w.proxy.web(ex.req, ex.res, cb);
+    const conn = w.idle.pop() ?? new Connection(w, this, Math.max(this.opts.maxHeaderSize, 65536));
+    conn.start(ex);
   }
 
-  /** The attempt on `w` is over (response ended, failed, or the client left): free its slot. */
+  /** The attempt on `w` is over (response complete, failed, or given up): free its slot. */
   private release(ex: Exchange, w: Upstream): void {
     const i = ex.slot;
     if (i < 0 || w.exchanges[i] !== ex) return;
@@ -310,17 +395,32 @@ export class Router {
     if (!this.serving.includes(w)) this.checkDrained(w);
   }
 
-  private failed(ex: Exchange, w: Upstream, err: NodeJS.ErrnoException): void {
+  /** ConnectionOwner: the worker's response is complete; the slot is free even if the client reads slowly. */
+  upstreamDone(ex: Exchange, w: Upstream): void {
+    this.contain(() => {
+      this.release(ex, w);
+      this.pump();
+    }, null);
+  }
+
+  /** ConnectionOwner: the attempt failed before its response was complete. */
+  upstreamFailed(ex: Exchange, w: Upstream, code: string): void {
+    this.contain(() => this.failed(ex, w, code), ex.res);
+  }
+
+  private failed(ex: Exchange, w: Upstream, code: string): void {
     if (ex.worker !== w || ex.done) return; // a late error from an attempt already given up
     this.release(ex, w);
-    ex.worker = null;
     if (ex.answered) return;
     if (ex.responded || ex.res.headersSent) {
-      // Part of the response is already with the client: the only honest signal left is to cut it.
+      // Part of the response is already with the client: the only honest signal left is to cut the
+      // connection at once (no terminating chunk, or fewer bytes than Content-Length), which every client
+      // reports as an error, rather than leave it open with an unterminated body.
+      this.counters.truncated++;
+      this.opts.warn(`router: worker ${w.id} (pid ${w.pid}) failed mid-response (${code}): ${ex.req.method} ${ex.req.url} cut short`);
       ex.res.destroy();
       return;
     }
-    const code = err.code ?? 'EPROTO';
     // A connection-level failure from a worker that is no longer alive: route nothing more to it, before
     // the master has even reaped it (a slot freed by this failure must not take the next request there).
     if (CONNECTION_ERRORS.has(code) && processGone(w.pid)) this.pause(w);
@@ -336,24 +436,27 @@ export class Router {
   }
 
   private retryable(ex: Exchange, code: string): boolean {
-    // A streamed body has already gone into the failed attempt; only a bodiless or buffered one can be resent.
-    const req = ex.req;
-    const len = req.headers['content-length'];
-    const resendable = ex.body !== null || ((len === undefined || len === '0') && req.headers['transfer-encoding'] === undefined);
-    return resendable && (IDEMPOTENT.has(req.method ?? '') || NEVER_REACHED.has(code));
+    // Only a response that never began can be retried (a parser error means one did: a worker's answer, even a
+    // broken one, is never a reason to run the request again). A streamed body went into the failed attempt.
+    if (code.startsWith('HPE_') || code === 'EBADHEADER' || ex.streamed) return false;
+    return IDEMPOTENT.has(ex.req.method ?? '') || NEVER_REACHED.has(code);
   }
 
-  /** Answer on the router's own behalf (503, 504, 502). */
+  /** Answer on the router's own behalf (4xx, 502, 503, 504). */
   private reply(ex: Exchange, status: number, why: string, headers: Record<string, string> = {}): void {
     ex.answered = true;
-    ex.upstream?.destroy(); // the worker's late answer has nowhere to go; free its connection now
-    if (this.closing) headers.connection = 'close';
+    ex.conn?.abort(); // the worker's late answer has nowhere to go; free its connection now
+    if (this.closing || ex.clientClose) headers.connection = 'close';
     answer(ex.res, status, why, headers);
   }
 
   private finish(ex: Exchange): void {
     if (ex.done) return;
     ex.done = true;
+    this.active--;
+    ex.conn?.abort(); // the client left before the worker finished: the worker sees its request closed
+    if (ex.spoolFile !== null) removeSpool(ex);
+    if (this.reading.size) this.reading.delete(ex);
     const w = ex.worker;
     if (w) this.release(ex, w);
     else {
@@ -416,7 +519,15 @@ export class Router {
       const ex = this.queue.shift()!;
       this.reply(ex, 504, `no worker was free within ${timeout / 1000}s`);
     }
+    for (const ex of this.reading) {
+      if (now - ex.bodyAt > this.opts.bodyTimeoutMs) {
+        this.reading.delete(ex);
+        this.refuse(ex, { status: 408, why: `the request body stalled for ${this.opts.bodyTimeoutMs / 1000}s` });
+      }
+    }
     for (const w of this.known) {
+      // Idle connections to the worker, oldest first (the pool is LIFO).
+      while (w.idle.length && now - w.idle[0].idleSince > IDLE_SOCKET_MS) w.idle[0].destroy();
       for (const ex of [...w.exchanges]) {
         if (ex.answered) continue;
         if (!ex.responded && now - ex.sentAt > timeout) {
@@ -424,7 +535,10 @@ export class Router {
           this.release(ex, w);
         } else if (this.opts.harakiriMs && now - ex.sentAt > this.opts.harakiriMs) {
           if (!ex.responded) this.reply(ex, 504, `harakiri: the request ran longer than ${this.opts.harakiriMs / 1000}s`);
-          else ex.res.destroy();
+          else {
+            ex.conn?.abort();
+            ex.res.destroy();
+          }
           this.release(ex, w);
           this.hooks.harakiri(w, ex);
         }
@@ -435,24 +549,44 @@ export class Router {
 
   // ---- WebSocket -------------------------------------------------------------------------------------
 
+  /**
+   * An upgrade (WebSocket) gets a tunnel of its own to a worker: the handshake is sent as a request head, and
+   * from then on bytes are copied both ways untouched (the worker's 101, or its refusal, included).
+   */
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const w = this.pick(null) ?? this.serving[0];
+    const h = requestHead(req, this.opts.forwardedAllow, true);
+    if (!h.ok) {
+      this.counters.refused++;
+      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
     if (!w || this.closing) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    stripHopByHop(req.headers, true);
-    setForwarded(req, this.opts.forwardedAllow);
     w.websockets++;
-    // Node's http server keeps sockets half-open; a WebSocket has its own close handshake and no use for
-    // half-closed TCP, and a client that left must not pin its worker until worker-reload-mercy.
-    socket.once('end', () => socket.destroy());
-    socket.once('close', () => {
+    const up = connect(w.socketPath);
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      up.destroy();
+      socket.destroy();
       w.websockets--;
       if (!this.serving.includes(w)) this.checkDrained(w);
-    });
-    // A fresh connection per WebSocket: an upgraded socket leaves the agent's pool for good.
-    w.proxy.ws(req, socket, head, { agent: false }, () => socket.destroy());
+    };
+    // A WebSocket has its own close handshake and no use for half-closed TCP, and a client that left must
+    // not pin its worker until worker-reload-mercy.
+    for (const s of [socket, up]) {
+      s.on('error', close);
+      s.on('close', close);
+      s.on('end', close);
+    }
+    up.write(h.text + '\r\n', 'latin1');
+    if (head.length) up.write(head);
+    socket.pipe(up);
+    up.pipe(socket);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------
@@ -469,8 +603,7 @@ export class Router {
   }
 
   private checkIdle(): void {
-    if (this.queue.length) return;
-    for (const w of this.known) if (w.exchanges.length > 0) return;
+    if (this.active > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const f of waiters) f();

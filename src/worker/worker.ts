@@ -2,7 +2,7 @@
 // ready, and exit when the master says so (after the router has drained it) or when the master is gone.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { rmSync, rmdirSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { loadApp, type App } from './app.js';
@@ -86,8 +86,12 @@ const server = createServer(
     requestTimeout: 0,
     // Longer than the router's idle timeout for pooled sockets, so the router always closes first.
     keepAliveTimeout: 65_000,
+    // The router has already applied HTTP/1.1's Host rules to the client's request; an HTTP/1.0 request
+    // without Host reaches the app without one (rather than with an invented `Host: localhost`).
+    requireHostHeader: false,
   },
   (req, res) => {
+    (req.socket as Lingering)[kRequest] = req;
     inflight.push(res);
     res.once('close', () => inflight.splice(inflight.indexOf(res), 1));
     if (draining) res.shouldKeepAlive = false;
@@ -115,6 +119,27 @@ server.on('upgrade', (req, socket, head) => {
     process.stderr.write(`worker ${boot.id} (pid ${process.pid}): ${describe(err)}\n`);
     socket.destroy();
   }
+});
+
+// Lingering close (nginx's lingering_close): an app that answers before reading the whole body (413 to an
+// upload) and closes makes the router's next write of that body fail with EPIPE, and Node then destroys the
+// router's socket before it has read the answer (10-14 of 40 clients got 502 in issue 10). So the connection
+// is closed only once the rest of the body has been read and discarded, for at most LINGER_MS.
+const LINGER_MS = 30_000;
+const kRequest = Symbol('tsws.request');
+type Lingering = Socket & { [kRequest]?: IncomingMessage };
+server.on('connection', (s: Lingering) => {
+  const destroySoon = s.destroySoon.bind(s);
+  s.destroySoon = () => {
+    const req = s[kRequest];
+    if (!req || req.complete || s.destroyed) return destroySoon();
+    const t = setTimeout(destroySoon, LINGER_MS);
+    req.once('end', () => {
+      clearTimeout(t);
+      destroySoon();
+    });
+    req.resume();
+  };
 });
 
 // Every connection, upgraded ones included: closeAllConnections() no longer sees a socket once it was

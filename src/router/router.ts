@@ -81,6 +81,8 @@ function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
   // The response Node is writing (or will write next) on this connection, if any.
   const owed = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (!owed || owed.writableFinished) return write();
+  // The error is in the body of the request being answered (bad chunking): that request gets the 400.
+  if (!owed.req.complete) return owed.headersSent ? void socket.destroy() : write();
   owed.once('finish', write);
   owed.once('close', () => socket.destroy());
 }
@@ -147,6 +149,12 @@ export class Router implements ConnectionOwner {
       (req, res) => this.contain(() => this.handle(req, res), res),
     );
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.contain(() => this.upgrade(req, socket, head), socket));
+    // CONNECT (a tunnel through a proxy) is not something an app server offers; without a listener Node would
+    // close the connection without a word.
+    this.server.on('connect', (_req: IncomingMessage, s: Socket) => this.contain(() => {
+      this.counters.refused++;
+      s.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }, s));
     this.server.on('connection', (s: Socket) => this.contain(() => this.connection(s), s));
     this.server.on('clientError', (err: NodeJS.ErrnoException, s: Socket) => this.contain(() => clientError(err, s), s));
     // accept() failing (EMFILE: every file descriptor in use) is emitted here; unhandled, it would end the
@@ -500,15 +508,25 @@ export class Router implements ConnectionOwner {
     );
   }
 
-  /** Hand queued requests to free slots, oldest first. */
+  /**
+   * Hand queued requests to free slots, oldest first. A retry that must avoid the worker it failed on (for a
+   * second) waits without holding up the requests behind it.
+   */
   private pump(): void {
-    while (this.queue.length) {
-      const ex = this.queue[0];
+    const q = this.queue;
+    for (let i = 0; i < q.length; ) {
+      const ex = q[i];
+      if (ex.done) {
+        q.splice(i, 1);
+        continue;
+      }
       const avoid = ex.avoid && performance.now() < ex.avoidUntil ? ex.avoid : null;
       const w = this.pick(avoid);
-      if (!w) return;
-      this.queue.shift();
-      if (!ex.done) this.dispatch(ex, w);
+      if (w) {
+        q.splice(i, 1);
+        this.dispatch(ex, w);
+      } else if (avoid === null || this.pick(null) === null) return; // no free slot at all
+      else i++;
     }
   }
 
@@ -568,11 +586,17 @@ export class Router implements ConnectionOwner {
     w.websockets++;
     const up = connect(w.socketPath);
     let closed = false;
+    let answered = false;
+    up.once('data', () => (answered = true));
     const close = (): void => {
       if (closed) return;
       closed = true;
       up.destroy();
-      socket.destroy();
+      // The worker went away before answering the handshake: the client still gets an answer.
+      if (!answered && socket.writable) {
+        socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.destroySoon();
+      } else socket.destroy();
       w.websockets--;
       if (!this.serving.includes(w)) this.checkDrained(w);
     };

@@ -3,7 +3,7 @@
 //
 // Nothing the log's destination does may take the master down or silently lose order (reliability.md):
 // - a write that is refused (EAGAIN: a pipe whose reader stalled; ENOSPC: a full disk) or only partly done
-//   keeps what was not written, in order, in a bounded backlog, retried at the next flush and on a timer;
+//   keeps what was not written, in order, in a bounded backlog, retried on a timer while new lines queue;
 // - a line that does not fit in the backlog is dropped whole and counted, and once writing works again a
 //   line `tsws: warning: N log lines dropped (reason)` marks the gap where it happened;
 // - a reopen (`l`, after logrotate) that fails keeps the file already open and says why.
@@ -105,14 +105,26 @@ function flush(): void {
 function retryNow(): void {
   retry = null;
   if (!writeOut()) {
-    // Retried at the next turn that logs, or after RETRY_MS if none does; unref'd, it keeps nobody alive.
+    // Unref'd: a waiting backlog keeps nobody alive.
     retry = setTimeout(retryNow, progressed ? RETRY_MS.progress : RETRY_MS.refused);
     retry.unref();
   }
 }
 
-function emit(line: string, lines = 1): void {
-  if (queueChars + (head?.length ?? 0) + line.length > BACKLOG_LIMIT && (head || queue.length)) {
+/** Lines in a chunk of a worker's output (at least 1: a chunk need not end a line). Only when dropping it. */
+function linesIn(chunk: string): number {
+  let n = 0;
+  for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) n++;
+  return Math.max(1, n);
+}
+
+function emit(line: string, chunk = false): void {
+  const held = queueChars + (head?.length ?? 0);
+  // Once lines are dropped, dropping goes on until half the backlog is written: one gap and one marker
+  // while the log is stuck, not a marker beside every short line that happens to fit. A line longer than
+  // the bound is still taken by an empty backlog.
+  if (gap ? held > BACKLOG_LIMIT / 2 : held > 0 && held + line.length > BACKLOG_LIMIT) {
+    const lines = chunk ? linesIn(line) : 1;
     gap += lines;
     droppedTotal += lines;
   } else {
@@ -146,8 +158,7 @@ export function requestLine(line: string): void {
 
 /** Output of a worker process (the app's console), passed through as it is. */
 export function raw(chunk: Buffer): void {
-  const text = chunk.toString();
-  emit(text, Math.max(1, text.split('\n').length - 1));
+  emit(chunk.toString(), true);
 }
 
 /** Write everything now (before exit, or before forking a process that shares the fd). */
@@ -172,7 +183,7 @@ export function logTo(file: string): void {
  * log says why: the master keeps serving and no line is lost.
  */
 export function reopen(): void {
-  if (!path) return;
+  if (!path) return info('log reopen: the log is stderr (no logto or daemonize), nothing to reopen');
   try {
     logTo(path);
   } catch (e) {

@@ -63,27 +63,41 @@ let progressed = false;
 function writeOut(): boolean {
   progressed = false;
   for (;;) {
-    if (!head) {
+    let n: number;
+    if (head) {
+      try {
+        n = writeSync(fd, head);
+      } catch (e) {
+        return refused(e);
+      }
+      // A partial write (a pipe with less room than the batch, a disk filling up): the rest goes next, so a
+      // line cut here is completed, never followed by another line.
+      head = n >= head.length ? null : head.subarray(n);
+    } else {
       if (queue.length === 0) {
         if (gap === 0) return true;
         closeGap();
       }
-      head = Buffer.from(queue.join(''));
+      // The usual case, everything written at once, stays as cheap as it was: the string is written as it
+      // is, and becomes a Buffer (to be cut where the write stopped) only when it was not all written.
+      const text = queue.join('');
       queue = [];
       queueChars = 0;
+      try {
+        n = writeSync(fd, text);
+      } catch (e) {
+        head = Buffer.from(text);
+        return refused(e);
+      }
+      if (n < Buffer.byteLength(text)) head = Buffer.from(text).subarray(n);
     }
-    let n: number;
-    try {
-      n = writeSync(fd, head);
-    } catch (e) {
-      lastError = `${(e as NodeJS.ErrnoException).code ?? 'error'} writing to ${where()}`;
-      return false;
-    }
-    // A partial write (a pipe with less room than the batch, a disk filling up): the rest goes next, so a
-    // line cut here is completed, never followed by another line.
-    head = n >= head.length ? null : head.subarray(n);
     if (n > 0) progressed = true;
   }
+}
+
+function refused(e: unknown): false {
+  lastError = `${(e as NodeJS.ErrnoException).code ?? 'error'} writing to ${where()}`;
+  return false;
 }
 
 /** Room again after lines were dropped: the marker goes where they were, before any line that follows. */

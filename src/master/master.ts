@@ -261,7 +261,6 @@ export class Master implements Controlled, StatsSource {
 
   reopenLog(): void {
     log.reopen();
-    log.info('log reopened');
   }
 
   /** Stop accepting, let every queued and in-flight request finish (bounded by worker-reload-mercy), exit 0. */

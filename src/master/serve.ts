@@ -32,13 +32,40 @@ function serveProblems(loaded: Loaded, activated: boolean): { problems: string[]
 }
 
 /**
+ * The log file (daemonize, else logto), resolved against the starting directory (before chdir, as the
+ * daemon launcher resolves it): opened now when `open` (the master, which opens it with the rights it was
+ * started with, before dropping uid), else only checked (--check, and the daemon launcher, which opens it
+ * itself). Unopenable, it is a configuration error naming the option, the path and the errno, not a stack.
+ */
+function logFileProblem(loaded: Loaded, open: boolean): string | null {
+  const cfg = loaded.config;
+  const key = cfg.daemonize !== null ? 'daemonize' : 'logto';
+  const file = cfg.daemonize ?? cfg.logto;
+  if (!file) return null;
+  const abs = resolve(file);
+  let problem: string | null = null;
+  if (!open) problem = log.appendProblem(abs);
+  else {
+    try {
+      // The daemon's stdout/stderr already go to the daemonize file; opening it as the log lets `l` reopen it.
+      log.logTo(abs);
+    } catch (e) {
+      problem = log.appendProblem(abs) ?? log.errnoText(e); // the check's words say which part is missing
+    }
+  }
+  return problem && configProblem(loaded, key, `cannot open ${abs} for appending: ${problem}`);
+}
+
+/**
  * `tsws --ini app.ini --check`, as `nginx -t`: every problem with its file and line and exit 78, or exit 0.
  * Nothing starts. conf/tsws.service runs it before each `systemctl reload`, so a broken file fails the reload
  * command itself. `http` may be left to systemd's socket activation, so its absence is only a warning here.
  */
 export function checkConfig(loaded: Loaded): number {
   for (const w of loaded.warnings) process.stderr.write(`tsws: warning: ${w}\n`);
+  const logProblem = logFileProblem(loaded, false);
   const { problems } = serveProblems(loaded, true);
+  if (logProblem) problems.unshift(logProblem);
   if (!loaded.config.http) process.stderr.write('tsws: warning: http is not set: tsws needs it unless systemd passes a listening socket\n');
   if (problems.length) {
     for (const p of problems) process.stderr.write(`tsws: ${p}\n`);
@@ -55,14 +82,13 @@ export async function serve(loaded: Loaded): Promise<number> {
   const daemon = isDaemon();
   const launcher = cfg.daemonize !== null && !daemon;
   const startCwd = process.cwd();
-  // The daemon's stdout/stderr already go to the daemonize file; opening it as the log lets `l` reopen it.
-  const logFile = cfg.daemonize ?? cfg.logto;
-  if (logFile && !launcher) log.logTo(resolve(logFile));
+  const logProblem = logFileProblem(loaded, !launcher);
   if (!launcher) for (const w of loaded.warnings) log.warn(w);
   applyUmask(cfg.umask);
 
   const activated = Number(process.env.LISTEN_PID) === process.pid && Number(process.env.LISTEN_FDS) >= 1;
   const { problems, modulePath } = serveProblems(loaded, activated);
+  if (logProblem) problems.unshift(logProblem);
   const pidfile = cfg.pidfile ? resolve(cfg.pidfile) : null;
   if (pidfile) {
     const pid = runningPid(pidfile);

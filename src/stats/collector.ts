@@ -3,6 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Config } from '../config/options.js';
+import { droppedLines } from '../log.js';
 import type { Pool, Worker } from '../master/pool.js';
 import type { Router } from '../router/router.js';
 import { VERSION } from '../version.js';
@@ -144,6 +145,7 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       recycles: Object.fromEntries(pool.recycles),
       respawns: pool.respawns,
       crashes: pool.crashes,
+      log_lines_dropped: droppedLines(),
       master: (({ rss, heapUsed, heapTotal, fds, cpuSeconds }) => ({ rss, heap_used: heapUsed, heap_total: heapTotal, fds, cpu_seconds: cpuSeconds }))(masterFigures()),
     },
   };

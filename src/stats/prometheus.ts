@@ -1,6 +1,7 @@
 // Prometheus text exposition format 0.0.4, following its naming conventions: a `tsws_` prefix (the master
 // process itself under the standard `process_`/`nodejs_` names), base units
 // (seconds, bytes), `_total` on counters, one HELP and TYPE per metric family.
+import { droppedLines } from '../log.js';
 import { BUCKETS, masterFigures, type StatsSource } from './collector.js';
 
 function esc(v: string): string {
@@ -46,6 +47,7 @@ export function prometheusText(src: StatsSource): string {
     ['reload-on-rss', 'reload-on-as', 'evil-reload-on-rss', 'evil-reload-on-as', 'max-requests', 'max-worker-lifetime', 'harakiri', 'exception', 'hung'].map((r) => [{ reason: r }, pool.recycles.get(r as never) ?? 0]));
   family('tsws_respawns_total', 'counter', 'Workers started after the first ones (replacements and respawns).', [[{}, pool.respawns]]);
   family('tsws_worker_crashes_total', 'counter', 'Workers that exited without being asked to.', [[{}, pool.crashes]]);
+  family('tsws_log_lines_dropped_total', 'counter', 'Log lines dropped because the log could not take them (a stalled reader, a full disk).', [[{}, droppedLines()]]);
   family('tsws_start_time_seconds', 'gauge', 'Start time of the master, in seconds since the Unix epoch.', [[{}, Math.floor(src.startedAt / 1000)]]);
   // The master, under the names every Prometheus client library uses for its own process, so stock
   // dashboards and alerts (fd exhaustion, memory growth) work unchanged.

@@ -30,7 +30,6 @@ export const IGNORED: Readonly<Record<string, string>> = {
   'memory-report': 'tsws always measures worker memory',
   'post-buffering': 'the router streams request bodies; Node apps read them as streams',
   'offload-threads': 'the router streams responses without blocking workers',
-  'max-fd': 'set LimitNOFILE in the systemd unit or ulimit -n instead',
   'so-keepalive': 'not needed: the router manages its own keep-alive connections',
   'auto-procname': 'tsws always names its processes',
   'procname-prefix': 'tsws always names its processes',

@@ -160,7 +160,14 @@ test('finding 3: out of file descriptors, a failed spawn is a failed start (logg
   assert.equal(await t.exited, 0);
 });
 
-test('finding 3: max-fd sets the soft fd limit; above what can be set it is a configuration error naming file:line', async () => {
+test('finding 3: the soft fd limit is raised to the hard one and logged; max-fd sets it; above what can be set it is a configuration error naming file:line', async () => {
+  const raised = await startTsws({ ini: `${probe}\nprocesses = 1`, prefix: ['prlimit', '--nofile=256:4096'] });
+  assert.deepEqual(nofile(raised.pid), [4096, 4096]);
+  assert.deepEqual(nofile(raised.workers()[0]), [4096, 4096], 'workers inherit it');
+  assert.match(raised.output(), /max open files: 4096 \(the hard limit\)/);
+  raised.signal('SIGTERM');
+  assert.equal(await raised.exited, 0);
+
   const t = await startTsws({ ini: `${probe}\nprocesses = 1\nmax-fd = 300`, prefix: ['prlimit', '--nofile=1024:1024'] });
   assert.deepEqual(nofile(t.pid), [300, 1024]);
   assert.match(t.output(), /max open files: 300 \(max-fd; hard limit 1024\)/);
@@ -171,4 +178,7 @@ test('finding 3: max-fd sets the soft fd limit; above what can be set it is a co
   const bad = await startTsws({ ini: `${probe}\nprocesses = 1\nmax-fd = 2000000000`, waitReady: false });
   assert.equal(await bad.exited, 78);
   assert.match(bad.output(), /app\.ini:\d+: max-fd: 2000000000 is above the hard limit \d+/);
+  const check = await startTsws({ ini: `${probe}\nmax-fd = 2000000000`, args: ['--check'], waitReady: false });
+  assert.equal(await check.exited, 78);
+  assert.match(check.output(), /app\.ini:\d+: max-fd: 2000000000 is above the hard limit/);
 });

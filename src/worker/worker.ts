@@ -46,6 +46,9 @@ function masterGone(): never {
   process.exit(0);
 }
 process.on('disconnect', masterGone);
+// The channel may have closed already, while this module's imports loaded (the master killed as it spawned
+// this worker): 'disconnect' was emitted before anyone listened, and the worker sat idle for good.
+if (!process.connected) masterGone();
 // The master reads the worker's stdout and stderr: EPIPE on them means it is gone. Left to the exception
 // handler, that error was written to stderr again, failed again, and so on: orphans spinning at 100% CPU
 // after a `kill -9` of the master, seen before the disconnect was even handled.

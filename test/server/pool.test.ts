@@ -126,6 +126,18 @@ test('finding 5: when the master is killed with -9, its workers\' children go to
   await waitFor('the worker and its children to be gone', () => ![a.worker, a.child, a.grandchild].some(alive), 5000);
 });
 
+test('finding 5: a master killed while its workers start leaves no worker behind', async () => {
+  // Killed as the workers load: a worker whose IPC channel closed before its 'disconnect' handler existed
+  // used to sit idle forever (found while testing this finding: 2 of 6 such kills left workers behind).
+  const t = await startTsws({ ini: `${probe}\nprocesses = 4`, waitReady: false });
+  await t.waitForLog(/worker 4 \(pid \d+\) spawned/);
+  t.signal('SIGKILL');
+  const pids = [...t.output().matchAll(/worker \d \(pid (\d+)\) spawned/g)].map((m) => Number(m[1]));
+  for (const p of pids) track(p);
+  assert.equal(pids.length, 4);
+  await waitFor(`workers ${pids.join(', ')} to exit`, () => !pids.some(alive), 5000);
+});
+
 /** Open idle connections until the master's fd table is full (a new one is closed at once by the kernel trick libuv uses). */
 async function exhaustFds(url: string, pid: number, limit: number): Promise<Socket[]> {
   const u = new URL(url);

@@ -28,7 +28,7 @@ const HANG_MS = 2000;
 /**
  * Soft limits whose recycles are serialized (one worker at a time) so capacity never drops by more than one.
  * Lifetime only: a worker past its age that waits its turn does no harm. max-requests used to be here too,
- * and a worker at its count then kept taking requests while another drained: 26-38 requests each on
+ * and a worker at its count then kept taking requests while another drained: 23-39 requests each on
  * `max-requests = 1` while a slow request drained elsewhere (issue 10, finding 10). Now it leaves the
  * rotation at once and its replacement starts at once; requests that find no free worker meanwhile wait in
  * the router's queue (for a few hundred ms of spawning), and max-requests-jitter keeps workers from reaching

@@ -29,7 +29,6 @@ export const IGNORED: Readonly<Record<string, string>> = {
   lazy: 'tsws always loads the app in each worker after fork (Node cannot fork a warm copy)',
   'memory-report': 'tsws always measures worker memory',
   'offload-threads': 'the router streams responses without blocking workers',
-  'max-fd': 'set LimitNOFILE in the systemd unit or ulimit -n instead',
   'so-keepalive': 'not needed: the router manages its own keep-alive connections',
   'auto-procname': 'tsws always names its processes',
   'procname-prefix': 'tsws always names its processes',

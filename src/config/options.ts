@@ -112,6 +112,15 @@ export const OPTIONS = {
     type: 'duration', group: 'processes', default: 1, min: 0.05, implemented: true, reload: true,
     help: 'How often the master checks limits, deadlines and touch files (seconds)',
   },
+  'max-fd': {
+    type: 'count', group: 'processes', default: 0, implemented: true,
+    help: 'Soft limit of open files (RLIMIT_NOFILE) for the master and workers (0 = the hard limit)',
+    details:
+      'Every client connection holds one file descriptor in the master, so this bounds how many clients it ' +
+      'can hold at once. By default tsws runs with the soft limit raised to the hard one (as nginx does) and ' +
+      'logs it at startup. A value above the hard limit raises both, as in uWSGI, which needs root ' +
+      '(CAP_SYS_RESOURCE); otherwise it is an error. Under systemd, `LimitNOFILE=` sets the hard limit.',
+  },
 
   // ---- HTTP router -------------------------------------------------------------------------------
   http: {

@@ -28,7 +28,7 @@ import { startStatsServer } from '../stats/server.js';
 import type { Server } from 'node:net';
 import { sample } from './memory.js';
 import { Watchdog } from './watchdog.js';
-import { autoMaxConnections } from './fd-limit.js';
+import { autoMaxConnections } from './fdlimit.js';
 
 export class Master implements Controlled, StatsSource {
   readonly router: Router;
@@ -104,6 +104,7 @@ export class Master implements Controlled, StatsSource {
   /** The master's own beat: limits and heartbeats of every worker, and the touch files. */
   private startTick(): void {
     if (this.tick) clearInterval(this.tick);
+    this.watchdog.beatStarts();
     this.tick = setInterval(() => {
       this.watchdog.poll();
       for (const t of this.touches) t.check();
@@ -162,6 +163,7 @@ export class Master implements Controlled, StatsSource {
     log.info(`tsws ${ready} (master pid ${process.pid})`);
     notify({ READY: '1', STATUS: ready });
     daemonReady();
+    this.runQueuedReload(); // a HUP during startup (a deploy racing a restart) reloads now
     return done;
   }
 
@@ -180,18 +182,26 @@ export class Master implements Controlled, StatsSource {
     return Watchdog.impossibleLimits(cfg, fresh).map((p) => `${setBy.get(p.key) ?? 'configuration'}: ${p.key} ${p.problem}`);
   }
 
+  /** A reload asked for while another one runs (or before startup ended): it starts when that one ends. */
+  private queuedReload: { chain: boolean; why: string; asks: number } | null = null;
+
   /**
    * Every reload (HUP, --reload, touch files, the fifo) reads the configuration again first (reconfigure.ts).
-   * If not one new worker starts under it, the previous configuration comes back.
+   * If not one new worker starts under it, the previous configuration comes back. One asked for while a
+   * reload runs is queued, not dropped: two deploys in a row must not leave half the workers on the older
+   * code (issue 10, finding 7). However many arrive meanwhile, one more reload follows, and it reads the
+   * files as they are then, so the newest configuration and code win.
    */
   reload(chain: boolean, why: string): void {
     if (this.stopping) return;
     if (!this.ready || this.pool.reloading) {
-      log.warn(`reload (${why}) ignored: ${this.ready ? 'a reload is already running' : 'still starting'}`);
+      const asks = (this.queuedReload?.asks ?? 0) + 1;
+      this.queuedReload = { chain, why, asks };
+      log.info(`reload (${why}) queued: ${this.ready ? 'a reload is running' : 'still starting'}; it starts once that is done${asks > 1 ? ` (${asks} asked meanwhile: one reload, of the newest files)` : ''}`);
       return;
     }
     const previous = { cfg: this.cfg, modulePath: this.modulePath, setBy: this.setBy };
-    if (!this.reconfigure(why)) return;
+    if (!this.reconfigure(why)) return this.runQueuedReload();
     notify({ RELOADING: '1', STATUS: `reloading workers (${why})` });
     void this.pool.reload(chain, why).then(({ fresh, failed }) => {
       if (fresh.length === 0 && failed > 0 && !this.stopping && this.cfg !== previous.cfg) {
@@ -203,7 +213,15 @@ export class Master implements Controlled, StatsSource {
         for (const p of this.impossibleLimits(this.cfg, this.setBy)) log.warn(`after the reload: ${p}`);
       }
       notify({ READY: '1', STATUS: `${fresh.length} worker(s) reloaded (${why}); ${this.pool.processes} serving` });
+      this.runQueuedReload();
     });
+  }
+
+  private runQueuedReload(): void {
+    const q = this.queuedReload;
+    if (!q || this.stopping || !this.ready || this.pool.reloading) return;
+    this.queuedReload = null;
+    this.reload(q.chain, `${q.why}, queued`);
   }
 
   /** Read the configuration again and apply what a reload can; false (nothing changed) if it has errors. */

@@ -2,11 +2,12 @@
 //   spawning ──ready──▶ serving ──recycle/reload/stop──▶ draining ──in-flight = 0──▶ stopping ──exit──▶ gone
 // A slot (worker id 1..processes) always has one current worker; a recycled worker keeps draining beside its
 // replacement until its last request ends. Crashes respawn with exponential backoff.
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import * as log from '../log.js';
 import type { Router } from '../router/router.js';
 import { createUpstream, type Upstream } from '../router/upstream.js';
+import { softFdLimit } from './fdlimit.js';
 import { sample, type MemorySample } from './memory.js';
 import type { Limit } from './watchdog.js';
 import { afterOutput, Worker } from './worker-handle.js';
@@ -15,6 +16,21 @@ import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from '
 export { Worker };
 
 const WORKER_ENTRY = new URL('../worker/worker.js', import.meta.url).pathname;
+
+/**
+ * SIGKILL what is left of a worker's process group once the worker has exited: children the app spawned,
+ * double-forked helpers (issue 10, finding 5). Only a process that left the group (setsid, setpgid) escapes;
+ * systemd's KillMode=control-group, or a container's PID namespace, contains those. The pgid is the
+ * worker's pid, and the kernel does not reuse a pid while a group of that id has members.
+ */
+function killGroup(w: Worker): void {
+  if (w.pid <= 0) return; // kill(-0) would be the master's own group
+  try {
+    process.kill(-w.pid, 'SIGKILL');
+  } catch {
+    // ESRCH: nothing was left in the group
+  }
+}
 
 /** Consecutive failures before backoff starts, and its first and longest delays. */
 const BACKOFF_BASE_MS = 250;
@@ -107,12 +123,27 @@ export class Pool {
     };
     log.flushNow();
     const args = [WORKER_ENTRY, JSON.stringify(boot)];
-    const options = { env: this.opts.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[], serialization: 'json' as const };
-    // Node cannot call setrlimit(): with limit-as the worker starts through sh, whose `ulimit -v` sets
-    // RLIMIT_AS before it execs node (the IPC channel survives the exec).
-    const child = this.opts.limitAs
-      ? spawn('/bin/sh', ['-c', 'ulimit -v "$0" && exec "$@"', String(Math.floor(this.opts.limitAs / 1024)), process.execPath, ...args], options)
-      : spawn(process.execPath, args, options);
+    const options = {
+      env: this.opts.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
+      serialization: 'json' as const,
+      // The worker leads its own process group (setsid), so that what the app starts — and what that starts
+      // — can be ended with the worker: a killpg once it has exited (reap). Terminal signals (Ctrl-C) now
+      // reach only the master, which stops the workers in order anyway.
+      detached: true,
+    };
+    let child: ChildProcess;
+    let failure: NodeJS.ErrnoException | null = null;
+    try {
+      // Node cannot call setrlimit(): with limit-as the worker starts through sh, whose `ulimit -v` sets
+      // RLIMIT_AS before it execs node (the IPC channel survives the exec).
+      child = this.opts.limitAs
+        ? spawn('/bin/sh', ['-c', 'ulimit -v "$0" && exec "$@"', String(Math.floor(this.opts.limitAs / 1024)), process.execPath, ...args], options)
+        : spawn(process.execPath, args, options);
+    } catch (e) {
+      child = new ChildProcess();
+      failure = e as NodeJS.ErrnoException;
+    }
     const w = new Worker(id, generation, child, socketPath);
     w.requestLimit = this.opts.requestLimit(id);
     const h = this.history.get(id) ?? { spawns: 0, requests: 0, lastReason: '' };
@@ -120,11 +151,21 @@ export class Pool {
     this.history.set(id, h);
     if (generation > this.firstGenerations) this.respawns++;
     this.all.add(w);
+    if (failure || child.pid === undefined) {
+      // Out of fds (EMFILE: every idle client connection holds one in the master), processes (EAGAIN) or
+      // memory, spawn() either throws or returns a child with no pid and no pipes, and says why in an
+      // 'error' event. It is a start that failed: logged, and retried with the crash backoff. Asynchronous,
+      // because every caller puts the returned worker in its slot first.
+      if (failure) setImmediate(() => this.spawnFailed(w, failure));
+      else child.once('error', (e) => this.spawnFailed(w, e));
+      return w;
+    }
     // The app's own output goes to the same log as the master's, and follows it across log reopens.
     child.stdout!.on('data', (b: Buffer) => log.raw(b));
     child.stderr!.on('data', (b: Buffer) => log.raw(b));
     child.on('message', (m: ToMaster) => this.onMessage(w, m));
     child.on('exit', (code, signal) => {
+      killGroup(w);
       // A worker that failed to load has just printed its error: let that output reach the log first.
       if (code === EXIT_LOAD_ERROR) afterOutput(child, () => this.onExit(w, code, signal));
       else this.onExit(w, code, signal);
@@ -132,6 +173,17 @@ export class Pool {
     child.on('error', (e) => log.warn(`${w.label}: ${e.message}`));
     log.info(`${w.label} spawned`);
     return w;
+  }
+
+  private spawnFailed(w: Worker, e: NodeJS.ErrnoException): void {
+    if (w.state === 'gone') return;
+    const code = e.code ?? 'error';
+    const why =
+      code === 'EMFILE' || code === 'ENFILE'
+        ? ` (the master is out of file descriptors${softFdLimit() ? `, max open files ${softFdLimit()}` : ''}: each client connection holds one; see max-fd)`
+        : '';
+    log.warn(`${w.label}: spawn failed: ${code}${why}: ${e.message}`);
+    this.onExit(w, null, null, `spawn failed: ${code}`);
   }
 
   private onMessage(w: Worker, m: ToMaster): void {
@@ -277,7 +329,7 @@ export class Pool {
     });
   }
 
-  private onExit(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(w: Worker, code: number | null, signal: NodeJS.Signals | null, failedSpawn = ''): void {
     const was = w.state;
     w.state = 'gone';
     if (w.mercy) clearTimeout(w.mercy);
@@ -286,7 +338,7 @@ export class Pool {
       this.router.remove(w.upstream);
       this.byUpstream.delete(w.upstream);
     }
-    const how = signal ? `killed by signal ${signal}` : `exit code ${code}`;
+    const how = failedSpawn || (signal ? `killed by signal ${signal}` : `exit code ${code}`);
     const asked = was === 'stopping' || was === 'draining';
     if (!asked) this.crashes++;
     const h = this.history.get(w.id);
@@ -296,7 +348,7 @@ export class Pool {
     }
     if (asked) log.info(`${w.label} stopped (${w.reason}; ${how})`);
     else if (code === EXIT_LOAD_ERROR) log.warn(`${w.label} could not load the app (${how}); its error is above`);
-    else log.warn(`${w.label} died (${how})${was === 'spawning' ? ' before it was ready' : ''}`);
+    else if (!failedSpawn) log.warn(`${w.label} died (${how})${was === 'spawning' ? ' before it was ready' : ''}`);
     if (w.predecessor) {
       // A reload's new worker failed to come up: the old one keeps serving; no respawn loop of broken code.
       log.warn(`reload of worker ${w.id} failed: the new worker did not start (${how}); pid ${w.predecessor.pid} keeps serving`);

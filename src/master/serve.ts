@@ -9,12 +9,24 @@ import { isDaemon, launchDaemon } from './daemon.js';
 import { configProblem, Master, resolveModule } from './master.js';
 import { runningPid } from './pidfile.js';
 import { applyUmask } from './privileges.js';
+import { applyFdLimit } from './fdlimit.js';
+
+/** Below this many open files, a busy server runs out of connections long before it runs out of CPU. */
+const LOW_FD_LIMIT = 1024;
+
+function logFdLimit(fd: ReturnType<typeof applyFdLimit>, maxFd: number): void {
+  if (fd.warning) log.warn(fd.warning);
+  if (!fd.limit) return;
+  const { soft, hard } = fd.limit;
+  log.info(`max open files: ${soft} (${maxFd ? `max-fd; hard limit ${hard}` : soft === hard ? 'the hard limit' : `hard limit ${hard}`}); each client connection holds one in the master`);
+  if (soft < LOW_FD_LIMIT) log.warn(`max open files ${soft} is low: the master holds one per client connection and 3 per worker; raise LimitNOFILE= in the systemd unit (or the hard ulimit -n)`);
+}
 
 /**
  * What serving needs beyond what the config loader validates: an app module that exists, an address, a
  * chdir that works (applied here: every relative path is relative to it).
  */
-function serveProblems(loaded: Loaded, activated: boolean): { problems: string[]; modulePath: string } {
+function serveProblems(loaded: Loaded, activated: boolean): { problems: string[]; modulePath: string; fd: ReturnType<typeof applyFdLimit> } {
   const cfg = loaded.config;
   const problems: string[] = [];
   if (!cfg.module) problems.push('configuration: module: required (module = path/to/app.js)');
@@ -28,7 +40,10 @@ function serveProblems(loaded: Loaded, activated: boolean): { problems: string[]
   }
   const m = cfg.module ? resolveModule(cfg, loaded) : null;
   if (m && 'problem' in m) problems.push(m.problem);
-  return { problems, modulePath: m && 'path' in m ? m.path : '' };
+  // Set here, in --check too (its own limit, gone with it), so that an impossible max-fd is reported there.
+  const fd = applyFdLimit(cfg['max-fd']);
+  if (fd.problem) problems.push(configProblem(loaded, 'max-fd', fd.problem));
+  return { problems, modulePath: m && 'path' in m ? m.path : '', fd };
 }
 
 /**
@@ -87,7 +102,7 @@ export async function serve(loaded: Loaded): Promise<number> {
   applyUmask(cfg.umask);
 
   const activated = Number(process.env.LISTEN_PID) === process.pid && Number(process.env.LISTEN_FDS) >= 1;
-  const { problems, modulePath } = serveProblems(loaded, activated);
+  const { problems, modulePath, fd } = serveProblems(loaded, activated);
   if (logProblem) problems.unshift(logProblem);
   const pidfile = cfg.pidfile ? resolve(cfg.pidfile) : null;
   if (pidfile) {
@@ -105,6 +120,7 @@ export async function serve(loaded: Loaded): Promise<number> {
   // Checked in the launching command first, so that a mistake is reported on its stderr at once.
   if (launcher) return launchDaemon(resolve(startCwd, cfg.daemonize!), startCwd);
 
+  logFdLimit(fd, cfg['max-fd']);
   process.title = 'tsws master';
   const master = new Master(loaded, modulePath, pidfile);
   const code = await master.run();

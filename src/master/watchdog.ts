@@ -25,8 +25,22 @@ export type Limit =
 /** A worker whose event loop has not answered a ping for this long is unresponsive. */
 const HANG_MS = 2000;
 
-/** Soft limits whose recycles are serialized (one worker at a time) so capacity never drops by more than one. */
-const SERIALIZED: ReadonlySet<Limit> = new Set(['max-requests', 'max-worker-lifetime']);
+/**
+ * Soft limits whose recycles are serialized (one worker at a time) so capacity never drops by more than one.
+ * Lifetime only: a worker past its age that waits its turn does no harm. max-requests used to be here too,
+ * and a worker at its count then kept taking requests while another drained: 23-39 requests each on
+ * `max-requests = 1` while a slow request drained elsewhere (issue 10, finding 10). Now it leaves the
+ * rotation at once and its replacement starts at once; requests that find no free worker meanwhile wait in
+ * the router's queue (for a few hundred ms of spawning), and max-requests-jitter keeps workers from reaching
+ * their counts together.
+ */
+const SERIALIZED: ReadonlySet<Limit> = new Set(['max-worker-lifetime']);
+
+/**
+ * A gap between two polls this much longer than master-interval means the master itself did not run (SIGSTOP,
+ * a debugger, the host suspended, a clock step): the workers' silence in that time says nothing about them.
+ */
+const STALL_MS = 1000;
 
 interface Verdict {
   readonly limit: Limit;
@@ -71,8 +85,16 @@ export class Watchdog {
     this.act(w, mem);
   }
 
+  private lastPoll = 0;
+
+  /** The master's beat (re)starts now: the first poll measures its gap from here. */
+  beatStarts(): void {
+    this.lastPoll = Date.now();
+  }
+
   /** Every master-interval: refresh process trees, measure, check every limit of every live worker. */
   poll(): void {
+    this.checkStall();
     for (const w of this.pool.all) {
       if (w.state !== 'serving' && w.state !== 'draining') continue;
       w.tree = descendants(w.pid);
@@ -80,6 +102,20 @@ export class Watchdog {
       this.heartbeat(w);
       this.cpu(w);
     }
+  }
+
+  /**
+   * After a stall of the master, heartbeat deadlines start over: a pong that arrived while the master was
+   * stopped is still unread, and a worker would otherwise be reported silent (and paused) for as long as the
+   * master itself was stopped — every worker, on the first beat after a SIGCONT.
+   */
+  private checkStall(): void {
+    const now = Date.now();
+    const gap = this.lastPoll ? now - this.lastPoll : 0;
+    this.lastPoll = now;
+    if (gap < this.cfg['master-interval'] * 1000 + STALL_MS) return;
+    log.warn(`the master was stalled for ${(gap / 1000).toFixed(1)}s (stopped, or its event loop blocked): heartbeat deadlines start over`);
+    for (const w of this.pool.all) w.lastPong = Math.max(w.lastPong, now);
   }
 
   /** CPU use for the stats: seconds so far, and percent of one core since the previous poll. */

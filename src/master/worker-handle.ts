@@ -48,7 +48,7 @@ export class Worker {
     return this.child.pid ?? 0;
   }
   get label(): string {
-    return `worker ${this.id} (pid ${this.pid})`;
+    return this.pid ? `worker ${this.id} (pid ${this.pid})` : `worker ${this.id} (not started)`;
   }
   /** Does the worker's event loop answer within `ms`? */
   ping(ms: number): Promise<boolean> {

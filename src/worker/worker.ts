@@ -33,11 +33,26 @@ function removeSocket(): void {
   }
 }
 
-// No orphans: when the master dies (even by SIGKILL) the IPC channel closes and the worker goes with it.
-process.on('disconnect', () => {
+// No orphans: when the master dies (even by SIGKILL) the IPC channel closes and the worker goes with it,
+// and so does its process group (it leads one: the master spawns it detached), with what the app started.
+// The master is not there any more to do that after the worker's exit.
+function masterGone(): never {
   removeSocket();
+  try {
+    process.kill(-process.pid, 'SIGKILL'); // this process too: nothing is left to do here
+  } catch {
+    // not a group leader (started by hand): exit alone
+  }
   process.exit(0);
-});
+}
+process.on('disconnect', masterGone);
+// The channel may have closed already, while this module's imports loaded (the master killed as it spawned
+// this worker): 'disconnect' was emitted before anyone listened, and the worker sat idle for good.
+if (!process.connected) masterGone();
+// The master reads the worker's stdout and stderr: EPIPE on them means it is gone. Left to the exception
+// handler, that error was written to stderr again, failed again, and so on: orphans spinning at 100% CPU
+// after a `kill -9` of the master, seen before the disconnect was even handled.
+for (const out of [process.stdout, process.stderr]) out.on('error', masterGone);
 
 /** Responses not yet finished (at most `threads`: a plain array is cheapest). */
 const inflight: ServerResponse[] = [];

@@ -83,6 +83,8 @@ export interface StartOptions {
   readonly args?: string[];
   /** Wait for the "ready" line (default) or only for the process to start. */
   readonly waitReady?: boolean;
+  /** A command that runs tsws (it must exec it, keeping the pid), e.g. ['prlimit', '--nofile=128:128']. */
+  readonly prefix?: string[];
 }
 
 /** Start bin/tsws with an INI file written to a temp dir; `http = 127.0.0.1:0` unless the INI sets http. */
@@ -91,7 +93,9 @@ export async function startTsws(o: StartOptions): Promise<Tsws> {
   const ini = join(dir, 'app.ini');
   const http = /^\s*http\s*=/m.test(o.ini) ? '' : 'http = 127.0.0.1:0\n';
   writeFileSync(ini, `[uwsgi]\n${http}${o.ini}\n`);
-  const proc = spawn(process.execPath, [BIN, '--ini', ini, ...(o.args ?? [])], {
+  const argv = [process.execPath, BIN, '--ini', ini, ...(o.args ?? [])];
+  if (o.prefix) argv.unshift(...o.prefix);
+  const proc = spawn(argv[0], argv.slice(1), {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -155,7 +155,9 @@ async function exhaustFds(url: string, pid: number, limit: number): Promise<Sock
 
 test('finding 3: out of file descriptors, a failed spawn is a failed start (logged, backed off), never a crash', async (ctx) => {
   const limit = 64;
-  const t = await startTsws({ ini: `${probe}\nprocesses = 2`, prefix: ['prlimit', `--nofile=${limit}:${limit}`] });
+  // http-max-connections set far above the limit: its default bound exists to keep client connections from
+  // filling the fd table, which is exactly what this test must do to reach a failed spawn.
+  const t = await startTsws({ ini: `${probe}\nprocesses = 2\nhttp-max-connections = 100000`, prefix: ['prlimit', `--nofile=${limit}:${limit}`] });
   assert.deepEqual(nofile(t.pid), [limit, limit]);
   const held = await exhaustFds(t.url, t.pid, limit);
   const victim = t.workers()[0];

@@ -9,6 +9,7 @@
 //   npm run bench:router -- [--seconds 5] [--rounds 2] [--paired-rounds 6] [--connections 32] [--workers 2]
 //                           [--only NAME,...] [--out bench/results-router.json]
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -48,6 +49,8 @@ const pairedRounds = Number(values['paired-rounds']);
 const app = join(ROOT, 'samples/hello.js');
 const dir = tempDir();
 const startedAt = Date.now();
+// The machine is shared: its load average at start and end says how much the figures can be trusted.
+const loadAtStart = loadavg().map((x) => Number(x.toFixed(2)));
 
 interface Running {
   url: string;
@@ -378,6 +381,8 @@ const report = {
   rounds,
   workers,
   duration_s: Math.round((Date.now() - startedAt) / 1000),
+  cpus: cpus().length,
+  loadavg_1_5_15: { start: loadAtStart, end: loadavg().map((x) => Number(x.toFixed(2))) },
   results: summary,
   failed_to_start: failures,
   // tsws with its memory check against tsws without, same run: the bound is ≤ 5%.

@@ -1,8 +1,9 @@
 // Shared pieces of the benchmarks: start and stop processes by pid, measure with wrk (or a Node client when
 // wrk is absent), read memory from /proc. Benchmarks print JSON; they never assert timings.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { children, descendants } from '../src/master/memory.js';
+import { procStat } from '../src/master/procstat.js';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,8 @@ export function tempDir(): string {
   return d;
 }
 
-export { descendants, pss, treePss } from '../src/master/memory.js';
+export { children, descendants, pss, treePss } from '../src/master/memory.js';
+export { procStat } from '../src/master/procstat.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -93,24 +95,55 @@ function safeRead(path: string): string {
   }
 }
 
+/** Spawn a process that is not Node (nginx, Passenger…), recorded so that an interrupted run kills it too. */
+export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
+  const p = spawn(cmd, args, { stdio: 'ignore', ...opts });
+  started.push(p);
+  return p;
+}
+
+/** Alive and not a zombie waiting for its parent. */
+function alive(pid: number): boolean {
+  const s = procStat(pid);
+  return s !== null && s.state !== 'Z';
+}
+
 /**
  * SIGTERM first, so that a tsws master stops its workers and removes its runtime directory itself (SIGKILL
- * left a /tmp/tsws-* behind per run); whatever of the tree is still alive after 5 s gets SIGKILL.
+ * left a /tmp/tsws-* behind per run); whatever of the tree is still alive after 5 s gets SIGKILL. `others`
+ * are processes of the contender outside its tree (Passenger's watchdog daemonizes): they, and their
+ * descendants, must be gone too before this resolves.
  */
-export function stop(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || !p.pid) return Promise.resolve();
-  const tree = [p.pid, ...descendants(p.pid)];
-  return new Promise((resolve) => {
-    const force = setTimeout(() => tree.reverse().forEach(killPid), 5000);
-    p.once('exit', () => {
-      clearTimeout(force);
-      // Children of a contender that exited without them (a cluster primary, a proxy's backend).
-      setTimeout(() => {
-        tree.slice(1).forEach(killPid);
-        resolve();
-      }, 200);
-    });
-    p.kill('SIGTERM');
+export async function stop(p: ChildProcess, others: number[] = []): Promise<void> {
+  if (p.exitCode !== null || !p.pid) return;
+  const tree = [p.pid, ...descendants(p.pid), ...others.flatMap((o) => [o, ...descendants(o)])];
+  const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+  p.kill('SIGTERM');
+  const force = setTimeout(() => [...tree].reverse().forEach(killPid), 5000);
+  await exited;
+  clearTimeout(force);
+  // Children of a contender that exited without them (a cluster primary, a proxy's backend, Passenger's
+  // watchdog shutting its core down): a moment to exit by themselves, then SIGKILL.
+  const until = Date.now() + 3000;
+  while (tree.slice(1).some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  tree.slice(1).filter(alive).forEach(killPid);
+}
+
+/** GET `path` until something answers (connection refused → retry every 200 ms); its status and body. */
+export function waitHttp(port: number, timeoutMs = 30_000, path = '/'): Promise<{ status: number; body: string }> {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tryOnce = () => {
+      const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', () => (Date.now() > until ? reject(new Error(`nothing answered on port ${port}`)) : setTimeout(tryOnce, 200)));
+      req.end();
+    };
+    tryOnce();
   });
 }
 

@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { descendants, freePort, hasCommand, killTree, pss, ROOT, stopAll, tempDir } from './lib.js';
+import { descendants, freePort, hasCommand, killTree, pss, ROOT, stopAll, tempDir, waitHttp } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,21 +44,6 @@ interface Server {
   available(): boolean;
   /** Start with the given limit; resolves with its URL and the pid whose process tree is the server. */
   start(limit: LimitName, port: number): Promise<{ root: () => number; stop(): Promise<void> } | null>;
-}
-
-function waitHttp(port: number, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tryOnce = () => {
-      const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        res.resume();
-        resolve();
-      });
-      req.on('error', () => (Date.now() > until ? reject(new Error(`nothing answered on port ${port}`)) : setTimeout(tryOnce, 200)));
-      req.end();
-    };
-    tryOnce();
-  });
 }
 
 async function stopProc(p: ChildProcess): Promise<void> {

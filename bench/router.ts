@@ -1,12 +1,12 @@
 // bench/router: requests per second, p50/p99 latency and the routing process's CPU time per request of the
 // hello app, side by side in one run and with the same number of workers: node:cluster (no proxy hop: the
 // ceiling), nginx (when installed: the router people put in front of Node today), Phusion Passenger (when
-// installed: its C++ router, builtin engine), tsws, tsws with `reload-on-rss = 400`, tsws with a request log,
-// and a bare http-proxy-3 proxy with keep-alive agents (the library's own cost). Rounds are interleaved so
+// installed: its C++ router, builtin engine), tsws, tsws with `reload-on-rss = 400`, and tsws with a request
+// log. Rounds are interleaved so
 // that machine noise hits every contender alike. Prints JSON on stdout and the same figures as a markdown
 // table on stderr (`--out FILE` also writes the JSON to FILE).
 //
-//   npm run bench:router -- [--seconds 5] [--rounds 2] [--paired-rounds 6] [--connections 32] [--workers 2]
+//   npm run bench:router -- [--seconds 5] [--rounds 2] [--connections 32] [--workers 2]
 //                           [--only NAME,...] [--out bench/results-router.json]
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -37,7 +37,6 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     workers: { type: 'string', default: '2' },
     only: { type: 'string' },
-    'paired-rounds': { type: 'string', default: '6' },
     out: { type: 'string' },
   },
 });
@@ -45,7 +44,6 @@ const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
 const workers = Number(values.workers);
-const pairedRounds = Number(values['paired-rounds']);
 const app = join(ROOT, 'samples/hello.js');
 const dir = tempDir();
 const startedAt = Date.now();
@@ -126,16 +124,6 @@ const contenders: Contender[] = [
       const port = await freePort();
       const p = await startNode(join(DIST, 'bench/cluster.js'), [String(port), String(workers), app]);
       return { url: `http://127.0.0.1:${port}/`, routerPid: p.pid!, stop: () => stop(p) };
-    },
-  },
-  {
-    name: 'bare http-proxy-3',
-    router: 'the proxy process',
-    async start() {
-      const b = await backends();
-      const port = await freePort();
-      const p = await startNode(join(DIST, 'bench/bare-proxy.js'), [String(port), ...b.sockets]);
-      return { url: `http://127.0.0.1:${port}/`, routerPid: p.pid!, stop: async () => (await stop(p), await b.stop()) };
     },
   },
   { name: TSWS, router: 'tsws master', start: () => tsws('quiet', 'disable-logging = true') },
@@ -265,48 +253,6 @@ async function measureWithCpu(s: Running): Promise<Figures> {
   return { ...fig, router_cpu_us_per_req: cpu === null ? null : Number(cpu.toFixed(1)) };
 }
 
-/**
- * The ≤10% bound, measured paired: tsws and a bare http-proxy-3 proxy route to the very same worker processes
- * (tsws's own) at the same time, each under its own wrk, so machine noise hits both alike. Reports requests
- * served by each and the CPU each router process spent per request.
- */
-async function paired(): Promise<Record<string, unknown>> {
-  const t = await startTsws(tswsIni('paired', 'disable-logging = true'));
-  const dirOf = /worker sockets in (\S+)/.exec(t.log())![1];
-  const sockets = readdirSync(dirOf).filter((f) => f.endsWith('.sock')).map((f) => join(dirOf, f));
-  const port = await freePort();
-  const bare = await startNode(join(DIST, 'bench/bare-proxy.js'), [String(port), ...sockets]);
-  const bareUrl = `http://127.0.0.1:${port}/`;
-  await Promise.all([measure(`${t.url}/`, connections / 2, 1), measure(bareUrl, connections / 2, 1)]);
-  const runs: { tsws: number; bare: number; tsws_cpu_us_per_req: number; bare_cpu_us_per_req: number }[] = [];
-  for (let round = 1; round <= pairedRounds; round++) {
-    const c0 = [cpuSeconds(t.proc.pid!), cpuSeconds(bare.pid!)];
-    const [a, b] = await Promise.all([measure(`${t.url}/`, connections / 2, seconds), measure(bareUrl, connections / 2, seconds)]);
-    const c1 = [cpuSeconds(t.proc.pid!), cpuSeconds(bare.pid!)];
-    const run = {
-      tsws: a.requests,
-      bare: b.requests,
-      tsws_cpu_us_per_req: Math.round(((c1[0] - c0[0]) * 1e6) / a.requests),
-      bare_cpu_us_per_req: Math.round(((c1[1] - c0[1]) * 1e6) / b.requests),
-    };
-    runs.push(run);
-    process.stderr.write(`paired round ${round}: tsws ${run.tsws} requests, bare ${run.bare} (ratio ${(run.tsws / run.bare).toFixed(3)}); CPU per request: tsws ${run.tsws_cpu_us_per_req} us, bare ${run.bare_cpu_us_per_req} us\n`);
-  }
-  await stop(bare);
-  await stop(t.proc);
-  const ratios = runs.map((r) => r.tsws / r.bare);
-  return {
-    rounds: runs,
-    requests_ratio_median: Number(median(ratios).toFixed(3)),
-    requests_ratio_range: [Number(Math.min(...ratios).toFixed(3)), Number(Math.max(...ratios).toFixed(3))],
-    cpu_per_request_ratio_median: Number(median(runs.map((r) => r.tsws_cpu_us_per_req / r.bare_cpu_us_per_req)).toFixed(3)),
-  };
-}
-
-function cpuSeconds(pid: number): number {
-  return procStat(pid)?.cpuSeconds ?? NaN;
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -342,7 +288,6 @@ for (let round = 1; round <= rounds; round++) {
     );
   }
 }
-const pairedResult = values.only || pairedRounds <= 0 ? null : await paired();
 stopAll();
 
 /** Median over rounds; the ratio to nginx is taken within each round (same machine noise), then the median. */
@@ -369,8 +314,6 @@ const summary = Object.fromEntries(
     ];
   }),
 );
-const bare = summary['bare http-proxy-3']?.rps ?? NaN;
-const tswsRps = summary[TSWS]?.rps ?? NaN;
 const report = {
   benchmark: 'router',
   date: new Date(startedAt).toISOString(),
@@ -387,11 +330,6 @@ const report = {
   failed_to_start: failures,
   // tsws with its memory check against tsws without, same run: the issue's bound is ≤ 5%.
   reload_on_rss_cost: summary[TSWS_RSS] && summary[TSWS] ? Number((1 - summary[TSWS_RSS].rps / summary[TSWS].rps).toFixed(3)) : null,
-  // Sequential runs, each contender alone on the machine (noisy on a shared 2-core VM).
-  sequential_tsws_vs_bare: Number((tswsRps / bare).toFixed(3)),
-  // The issue's bound: tsws's routing (selection, slots, queue, accounting) costs at most 10% against the
-  // bare http-proxy-3 proxy over the same workers — measured paired and concurrent over tsws's workers.
-  paired_over_the_same_workers: pairedResult,
 };
 const json = JSON.stringify(report, null, 2);
 console.log(json);

@@ -32,7 +32,10 @@ export function installSignals(m: Controlled): void {
   process.on('SIGUSR1', () => log.info(`status (SIGUSR1):\n${m.statusTable()}`));
   process.on('SIGTTIN', () => m.addWorker());
   process.on('SIGTTOU', () => m.removeWorker());
+  // V8's sampling profiler (node --cpu-prof / --prof) ticks with SIGPROF: a handler would swallow every tick.
+  const profiling = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a === '--prof');
   for (const sig of STRAY) {
+    if (sig === 'SIGPROF' && profiling) continue;
     try {
       process.on(sig, () => log.warn(`${sig} ignored (tsws uses TERM, INT, QUIT, HUP, USR1, TTIN and TTOU)`));
     } catch {

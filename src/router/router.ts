@@ -126,8 +126,8 @@ export class Router implements ConnectionOwner {
   private sweepTimer: NodeJS.Timeout;
   /** Requests received and not yet ended (reading, queued, in flight, or still being written to the client). */
   private active = 0;
-  /** Client connections open now. */
-  connections = 0;
+  /** Client connections open now (a Set: per connection, not per request). */
+  private readonly clients = new Set<Socket>();
   totalRequests = 0;
   /** Requests turned away because the queue was full (uWSGI's listen_queue_errors). */
   queueFull = 0;
@@ -225,15 +225,24 @@ export class Router implements ConnectionOwner {
   /** A new client connection: bounded by max-connections, so that the master never runs out of descriptors. */
   private connection(s: Socket): void {
     const max = this.opts.maxConnections;
-    if (max > 0 && this.connections >= max * CONNECTIONS_HIGH_WATER) this.server.closeIdleConnections();
-    if (max > 0 && this.connections >= max) {
+    if (max > 0 && this.clients.size >= max * CONNECTIONS_HIGH_WATER) {
+      // Idle keep-alive connections make room first; they close asynchronously, so count them out now.
+      this.server.closeIdleConnections();
+      for (const c of this.clients) if (c.destroyed) this.clients.delete(c);
+    }
+    if (max > 0 && this.clients.size >= max) {
       this.counters.connectionsRefused++;
       s.end(BUSY_503);
       s.destroySoon();
       return;
     }
-    this.connections++;
-    s.once('close', () => this.connections--);
+    this.clients.add(s);
+    s.once('close', () => this.clients.delete(s));
+  }
+
+  /** Client connections open now. */
+  get connections(): number {
+    return this.clients.size;
   }
 
   // ---- workers ---------------------------------------------------------------------------------------

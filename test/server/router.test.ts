@@ -180,7 +180,10 @@ function upload(url: string, total: number): Promise<string> {
 // Streaming has a constant cost (socket buffers, V8 heap and JIT warming up: 30-70 MB from a cold start,
 // depending on the Node version); buffering would grow with the body. So a 32 MB upload warms the master up
 // first, and then a 200 MB body that grows it by less than 50 MB proves it streamed, for any size.
-test('a 200 MB upload streams through: the master grows by less than 50 MB', async (ctx) => {
+// The bound proves the body is never held whole (it is spooled through a file, post-buffering): 200 MB in, a
+// few tens of MB at most. Node 20 grows ~2 MB here; Node 24's larger young generation lets 40-47 MB of
+// garbage chunks pile up before a scavenge, hence 64 and not less.
+test('a 200 MB upload streams through: the master grows by less than 64 MB', async (ctx) => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 1\ndisable-logging = true` });
   assert.equal(await upload(t.url, 32 * 1024 * 1024), String(32 * 1024 * 1024));
   const before = rssKb(t.pid);
@@ -191,7 +194,7 @@ test('a 200 MB upload streams through: the master grows by less than 50 MB', asy
   clearInterval(sampler);
   assert.equal(body, String(total));
   const grewMb = (peak - before) / 1024;
-  assert.ok(grewMb < 50, `master RSS grew by ${grewMb.toFixed(1)} MB during a 200 MB upload`);
+  assert.ok(grewMb < 64, `master RSS grew by ${grewMb.toFixed(1)} MB during a 200 MB upload`);
   ctx.diagnostic(`figure: master RSS grew by ${grewMb.toFixed(1)} MB during a 200 MB upload (after a 32 MB warm-up)`);
   t.signal('SIGTERM');
   await t.exited;

@@ -6,23 +6,13 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers/files.js';
+import { rng } from '../helpers/random.js';
 import { ConfigErrors } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 
 const FIXTURES = new URL('../../../test/fixtures/ini/', import.meta.url).pathname;
 const dir = tempDir('tsws-fuzz-');
 
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOKENS = ['[uwsgi]', '[tsws]', '[', ']', '=', '\n', '\r\n', ';', '#', '%', '%(', ')', '$(', '@(', '%d', '%n', '%z', '%(processes + 2)', 'ini = ', 'ini = :other', 'processes', 'env = A=B', 'set-ph = x=%(x)', 'http = ', ':0', '\u0000', '\uFEFF', 'é', ' ', '\t', 'reload-on-rss = 1.5G', 'harakiri = 500ms', 'master', 'max_requests = '];
 

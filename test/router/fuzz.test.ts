@@ -12,21 +12,11 @@ import { after, test } from 'node:test';
 import { Router } from '../../src/router/router.js';
 import { createUpstream } from '../../src/router/upstream.js';
 import { tempDir } from '../helpers/files.js';
+import { rng } from '../helpers/random.js';
 
 const CASES = process.env.TSWS_SOAK === '1' ? 20_000 : 2_000;
 const SEED = Number(process.env.TSWS_FUZZ_SEED ?? Date.now() % 1_000_000);
 
-/** mulberry32: small, seedable, good enough to pick cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = rng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];

@@ -7,8 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import type { Exchange } from './exchange.js';
-import type { Upstream } from './upstream.js';
+import type { Exchange, Hop, Upstream } from './exchange.js';
 
 interface Parser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
@@ -41,7 +40,7 @@ export interface ConnectionOwner {
 /** Response headers that describe the router↔worker connection, not the client's (RFC 9110 §7.6.1). */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding']);
 
-export class Connection {
+export class Connection implements Hop {
   private readonly socket: Socket;
   private readonly parser: Parser;
   ex: Exchange | null = null;

@@ -1,8 +1,42 @@
-// One client request as the router carries it, across its attempts on workers. Its own file so that the
-// router, the worker connections and the body reader share the type without importing each other.
+// What the router's parts share, and nothing else: one client request as the router carries it across its
+// attempts (Exchange), a worker as the router sees it (Upstream), and a connection to a worker as both see it
+// (Hop). Types only, importing none of the router's files, so that router, connection, upstream and body
+// reader depend on this file and never on each other in a circle.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Connection } from './connection.js';
-import type { Upstream } from './upstream.js';
+
+/** A keep-alive connection to a worker (connection.ts). */
+export interface Hop {
+  /** When it went back to its worker's idle pool (performance.now()). */
+  readonly idleSince: number;
+  /** Send the exchange to the worker on this connection. */
+  start(ex: Exchange): void;
+  /** The router gave up on the exchange (504, the client left): drop it and the connection with it. */
+  abort(): void;
+  destroy(): void;
+}
+
+export interface Upstream {
+  readonly id: number;
+  readonly pid: number;
+  readonly socketPath: string;
+  /** Idle keep-alive connections to the worker, most recently used last (LIFO keeps few of them warm). */
+  readonly idle: Hop[];
+  /** Draining or removed: connections are closed when their exchange ends instead of pooled. */
+  closed: boolean;
+  websockets: number;
+  /** Requests that ended on this worker. */
+  requests: number;
+  /** Sum of their durations (µs) and bytes sent to clients: uWSGI's running_time and tx. */
+  runningMicros: number;
+  tx: number;
+  /** Requests sent and not yet answered, in no particular order: its length is the worker's busy slots. */
+  readonly exchanges: Exchange[];
+  /**
+   * uWSGI's per-core request counters, for the stats: core i counts the requests sent while i others were
+   * in flight on this worker (a Node worker's `threads` are concurrent slots, not threads).
+   */
+  readonly coreRequests: number[];
+}
 
 /** A request body read before routing: in memory, or spooled to a file beyond post-buffering. */
 export type Body = Buffer | { readonly file: string; readonly size: number };
@@ -39,6 +73,6 @@ export interface Exchange {
   /** The client connection closes after this response (it asked, or its body was not all read). */
   clientClose: boolean;
   /** The worker connection carrying the current attempt. */
-  conn: Connection | null;
+  conn: Hop | null;
   done: boolean;
 }

@@ -82,10 +82,12 @@ export function readBody(ex: Exchange, limits: BodyLimits, done: (r: Refusal | n
   req.once('end', () => {
     if (over) return;
     const t = req.trailers;
-    if (t['content-length'] !== undefined || t['transfer-encoding'] !== undefined) {
-      // Framing named after the body cannot change it (RFC 9112 §7.1.2): refused before the app runs.
+    if (t['content-length'] !== undefined || t['transfer-encoding'] !== undefined || t.host !== undefined) {
+      // Framing or routing named after the body cannot change it (RFC 9112 §7.1.2, RFC 9110 §6.5.1: such
+      // fields are not allowed in a trailer section): refused before the app runs. Host joined Content-Length
+      // and Transfer-Encoding after gunicorn's corpus (invalid/rfc9110_trailer_forbidden_host_01 reached the app).
       over = true;
-      return done({ status: 400, why: 'a trailer names Content-Length or Transfer-Encoding' });
+      return done({ status: 400, why: 'a trailer names Content-Length, Transfer-Encoding or Host' });
     }
     if (!spool) {
       ex.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);

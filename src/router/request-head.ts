@@ -1,15 +1,16 @@
 // The request head the router sends to a worker, built once per request from what Node's parser accepted
 // (llhttp has already rejected bad bytes, bad framing and smuggling vectors with 400). What is left to decide
 // here is what llhttp lets through but HTTP/1.1 does not (RFC 9112 §3.2, §3.2.2–3.2.4): a target that is not
-// a path, two Host headers, `*` outside OPTIONS. Every such request is refused here, before any worker runs it,
-// and nothing here can throw: a bad target is an answer (400), never an exception in the master.
+// a path, two Host headers, `*` outside OPTIONS, an HTTP version other than 1.x (505). Every such request is
+// refused here, before any worker runs it, and nothing here can throw: a bad target is an answer (400), never
+// an exception in the master.
 //
 // The head is one string: the request line, the client's headers in their order and case (hop-by-hop ones
 // removed, RFC 9110 §7.6.1), and X-Forwarded-* from the router. Framing (Content-Length or chunked) is added
 // per attempt by the connection, since it depends on whether the body was buffered.
 import type { IncomingMessage } from 'node:http';
 
-export type Head = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly why: string };
+export type Head = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly why: string; readonly status: number };
 
 /** Request headers that belong to one connection, or that the router re-frames or sets itself. */
 const DROP = new Set([
@@ -37,8 +38,8 @@ function plainAddress(a: string | undefined): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
-function refuse(why: string): Head {
-  return { ok: false, why };
+function refuse(why: string, status = 400): Head {
+  return { ok: false, why, status };
 }
 
 /**
@@ -72,6 +73,10 @@ function connectionListed(value: string): Set<string> | null {
 }
 
 export function requestHead(req: IncomingMessage, forwardedAllow: ReadonlySet<string>, upgrade = false): Head {
+  // llhttp accepts `HTTP/2.0` in a request line (and Node skips its Host check for it): HTTP/2 has no such
+  // line, so this is no HTTP/2 client, and the router speaks HTTP/1.x only: 505 names exactly that
+  // (RFC 9110 §15.6.6), as nginx answers it. Found by gunicorn's corpus (invalid/version_02 reached the app).
+  if (req.httpVersionMajor !== 1) return refuse(`HTTP/${req.httpVersion} is not supported (HTTP/1.0 and 1.1 are)`, 505);
   const method = req.method ?? 'GET';
   const t = target(method, req.url ?? '');
   if (typeof t === 'string') return refuse(t);

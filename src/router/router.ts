@@ -120,6 +120,8 @@ export class Router implements ConnectionOwner {
   private readonly queue: Exchange[] = [];
   /** Exchanges whose body is being read (post-buffering), for the body timeout. */
   private readonly reading = new Set<Exchange>();
+  /** Client connections that close after the response being answered: nothing pipelined behind it may run. */
+  private readonly closingSockets = new WeakSet<Socket>();
   private rr = 0;
   closing = false;
   private idleWaiters: (() => void)[] = [];
@@ -294,6 +296,15 @@ export class Router implements ConnectionOwner {
   // ---- requests --------------------------------------------------------------------------------------
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    // A request pipelined behind one whose answer closes the connection (an HTTP/1.0 chunked body: "close the
+    // connection after processing the message", RFC 9112 §6.1; a refused request): Node's parser still hands
+    // it over, but its answer could never be sent (Node closes the socket after the earlier response, and the
+    // queued one never even emits 'close'), so it must not run. gunicorn's corpus: it reached the app.
+    if (this.closingSockets.has(req.socket)) {
+      this.counters.refused++;
+      req.resume();
+      return;
+    }
     const now = performance.now();
     const head = requestHead(req, this.opts.forwardedAllow);
     const c = req.headers.connection;
@@ -324,9 +335,10 @@ export class Router implements ConnectionOwner {
       conn: null,
       done: false,
     };
+    if (ex.clientClose) this.closingSockets.add(req.socket);
     this.active++;
     res.on('close', () => this.contain(() => this.finish(ex), null));
-    if (!head.ok) return this.refuse(ex, { status: 400, why: head.why });
+    if (!head.ok) return this.refuse(ex, { status: head.status, why: head.why });
     if (!hasBody(ex)) return this.route(ex);
     const tooLarge = declaredTooLarge(ex, this.opts);
     if (tooLarge) return this.refuse(ex, tooLarge);
@@ -348,6 +360,7 @@ export class Router implements ConnectionOwner {
   private refuse(ex: Exchange, r: Refusal): void {
     this.counters.refused++;
     ex.clientClose = true;
+    this.closingSockets.add(ex.req.socket);
     this.reply(ex, r.status, r.why);
   }
 
@@ -585,7 +598,7 @@ export class Router implements ConnectionOwner {
     const h = requestHead(req, this.opts.forwardedAllow, true);
     if (!h.ok) {
       this.counters.refused++;
-      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${h.status} ${STATUS_CODES[h.status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
     if (!w || this.closing) {

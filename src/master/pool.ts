@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as log from '../log.js';
 import type { Router } from '../router/router.js';
 import { createUpstream, type Upstream } from '../router/upstream.js';
-import { sample, type MemorySample } from './memory.js';
+import type { MemorySample } from './memory.js';
 import type { Limit } from './watchdog.js';
 import { afterOutput, Worker } from './worker-handle.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from '../worker/protocol.js';
@@ -107,7 +107,9 @@ export class Pool {
     };
     log.flushNow();
     const args = [WORKER_ENTRY, JSON.stringify(boot)];
-    const options = { env: this.opts.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[], serialization: 'json' as const };
+    // detached: the worker leads its own process group, so the processes the app starts (and theirs) are in
+    // it: the watchdog charges the group's memory to the worker.
+    const options = { detached: true, env: this.opts.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[], serialization: 'json' as const };
     // Node cannot call setrlimit(): with limit-as the worker starts through sh, whose `ulimit -v` sets
     // RLIMIT_AS before it execs node (the IPC channel survives the exec).
     const child = this.opts.limitAs
@@ -125,6 +127,7 @@ export class Pool {
     child.stderr!.on('data', (b: Buffer) => log.raw(b));
     child.on('message', (m: ToMaster) => this.onMessage(w, m));
     child.on('exit', (code, signal) => {
+      w.statm.close(); // reaped: every way a worker ends passes here (crash, recycle, stop, reload, kill)
       // A worker that failed to load has just printed its error: let that output reach the log first.
       if (code === EXIT_LOAD_ERROR) afterOutput(child, () => this.onExit(w, code, signal));
       else this.onExit(w, code, signal);
@@ -347,7 +350,7 @@ export class Pool {
   private succeed(old: Worker): Promise<{ outcome: 'replaced' | 'failed' | 'superseded'; memory: MemorySample | null }> {
     const s = this.spawn(old.id);
     s.predecessor = old;
-    return new Promise((resolve) => (s.onReady = (outcome) => resolve({ outcome, memory: outcome === 'replaced' ? sample(s.pid, []) : null })));
+    return new Promise((resolve) => (s.onReady = (outcome) => resolve({ outcome, memory: outcome === 'replaced' ? s.ownMemory() : null })));
   }
 
   /**

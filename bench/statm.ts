@@ -1,0 +1,62 @@
+// bench/statm: what one memory check costs the master, in isolation. Reads /proc/PID/statm of a live child
+// process N times the way the per-request check did before (open, read, close, split: a string and an array
+// per call) and the way it does now (pread of a held fd into a shared buffer, parsed byte by byte), and
+// times one scanTrees() pass over /proc (the poll's process-group accounting). Prints JSON.
+//
+//   npx tsc -p . && node dist/bench/statm.js [--calls 100000]
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { PAGE, scanTrees, Statm } from '../src/master/memory.js';
+
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '100000' } } });
+const calls = Number(values.calls);
+
+/** The check as it was up to this change (memory.ts statm()). */
+function statmBefore(pid: number): [number, number] | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/statm`, 'latin1').split(' ');
+    return [Number(f[0]) * PAGE, Number(f[1]) * PAGE];
+  } catch {
+    return null;
+  }
+}
+
+function nsPerCall(n: number, f: () => unknown): number {
+  for (let i = 0; i < Math.min(n, 5000); i++) f(); // warm up: JIT
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) f();
+  return Number(process.hrtime.bigint() - t0) / n;
+}
+
+const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+const pid = child.pid!;
+try {
+  await new Promise((r) => setTimeout(r, 200));
+  const s = new Statm(pid);
+  if (!s.read()) throw new Error('cannot read the child\'s statm');
+  const check = statmBefore(pid)!;
+  if (check[1] !== s.rss && Math.abs(check[1] - s.rss) > 1 << 20) throw new Error(`the two reads disagree: ${check[1]} vs ${s.rss}`);
+  const before = nsPerCall(calls, () => statmBefore(pid));
+  const after = nsPerCall(calls, () => s.read());
+  s.close();
+  const processes = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+  const scans = 50;
+  const scan = nsPerCall(scans, () => scanTrees([pid]));
+  console.log(
+    JSON.stringify(
+      {
+        node: process.version,
+        calls,
+        before_ns_per_check: Math.round(before),
+        after_ns_per_check: Math.round(after),
+        speedup: Number((before / after).toFixed(1)),
+        poll_scan: { processes_on_machine: processes, us_per_scan: Math.round(scan / 1000), us_per_process: Number((scan / 1000 / processes).toFixed(1)) },
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  child.kill('SIGKILL');
+}

@@ -1,13 +1,15 @@
 // bench/statm: what one memory check costs the master, in isolation. Reads /proc/PID/statm of a live child
 // process N times the way the per-request check did before (open, read, close, split: a string and an array
 // per call) and the way it does now (pread of a held fd into a shared buffer, parsed byte by byte), and
-// times one scanTrees() pass over /proc (the poll's process-group accounting). Prints JSON.
+// times the poll's process-tree accounting (tree.ts): the old walk of /proc/PID/task/PID/children, a full pass
+// over /proc/*/stat, and the incremental pass the poll makes. Prints JSON.
 //
 //   npx tsc -p . && node dist/bench/statm.js [--calls 100000]
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { PAGE, scanTrees, Statm } from '../src/master/memory.js';
+import { descendants, PAGE, Statm } from '../src/master/memory.js';
+import { ProcessTrees } from '../src/master/tree.js';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '100000' } } });
 const calls = Number(values.calls);
@@ -41,8 +43,11 @@ try {
   const after = nsPerCall(calls, () => s.read());
   s.close();
   const processes = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
-  const scans = 50;
-  const scan = nsPerCall(scans, () => scanTrees([pid]));
+  const scans = 200;
+  const walk = nsPerCall(scans, () => descendants(pid));
+  const full = nsPerCall(scans, () => new ProcessTrees().scan([pid]));
+  const trees = new ProcessTrees();
+  const incremental = nsPerCall(scans, () => trees.scan([pid]));
   console.log(
     JSON.stringify(
       {
@@ -51,7 +56,12 @@ try {
         before_ns_per_check: Math.round(before),
         after_ns_per_check: Math.round(after),
         speedup: Number((before / after).toFixed(1)),
-        poll_scan: { processes_on_machine: processes, us_per_scan: Math.round(scan / 1000), us_per_process: Number((scan / 1000 / processes).toFixed(1)) },
+        poll_tree_us: {
+          processes_on_machine: processes,
+          before_children_walk: Math.round(walk / 1000),
+          full_pass: Math.round(full / 1000),
+          incremental_pass: Math.round(incremental / 1000),
+        },
       },
       null,
       2,

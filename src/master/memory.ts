@@ -2,7 +2,7 @@
 // which PM2 and uWSGI miss) and the worker's own address space (VSZ) for the -as options. The per-request
 // check must cost one small read, so /proc is read directly (see procstat.ts on why pidusage is not used).
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
 /** A system constant (`getconf NAME`), read once at start; `fallback` if getconf is missing or odd. */
 export function getconf(name: string, fallback: number): number {
@@ -116,75 +116,6 @@ export interface MemorySample {
   readonly rss: number;
   /** Address space of the worker process itself, bytes. */
   readonly vsz: number;
-}
-
-/** What the other processes of a worker's tree hold, as of the last scan of /proc. */
-export interface TreeFigures {
-  /** Processes counted besides the worker itself. */
-  processes: number;
-  /** Their summed RSS, bytes. */
-  rss: number;
-}
-
-/**
- * One pass over /proc: for each of `leaders` (worker pids), the processes charged to it besides itself —
- * every member of its process group (children and double-forked helpers that did not call setsid or
- * setpgid: they inherit the worker's group, which the worker leads) and every descendant still attached to it
- * by parentage (a child that made its own group, while its parent lives). RSS comes from the same
- * /proc/PID/stat read that gives the group (field 24), so one read per process on the machine. What escapes:
- * a process that both left the group (setsid, setpgid) and lost its parent (a classic daemon); systemd's
- * cgroup accounting (MemoryMax=) contains those. Cost: one readFileSync per process on the machine, about
- * 10 µs each (bench/statm.ts): done by the master's poll, never per request.
- */
-export function scanTrees(leaders: readonly number[]): Map<number, TreeFigures> {
-  const out = new Map<number, TreeFigures>();
-  if (leaders.length === 0) return out;
-  for (const l of leaders) out.set(l, { processes: 0, rss: 0 });
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return out; // not Linux
-  }
-  const parent = new Map<number, number>();
-  const group = new Map<number, number>();
-  const rss = new Map<number, number>();
-  for (const name of names) {
-    const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const pid = Number(name);
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue; // exited since readdir
-    }
-    // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    // f[0] is field 3 (state): ppid is field 4, pgrp field 5, rss (pages) field 24.
-    parent.set(pid, Number(f[1]));
-    group.set(pid, Number(f[2]));
-    rss.set(pid, Number(f[21]) * PAGE);
-  }
-  for (const pid of rss.keys()) {
-    const leader = ownerOf(pid, out, parent, group);
-    if (leader === 0) continue;
-    const t = out.get(leader)!;
-    t.processes++;
-    t.rss += rss.get(pid)!;
-  }
-  return out;
-}
-
-/** The worker `pid` is charged to (its group's leader, or the nearest worker up its parentage), or 0. */
-function ownerOf(pid: number, workers: ReadonlyMap<number, TreeFigures>, parent: ReadonlyMap<number, number>, group: ReadonlyMap<number, number>): number {
-  if (workers.has(pid)) return 0; // a worker is not part of another's tree, and its own statm counts it
-  const g = group.get(pid)!;
-  if (workers.has(g)) return g;
-  for (let p = parent.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) {
-    if (workers.has(p)) return p;
-  }
-  return 0;
 }
 
 /** PSS of a process in bytes (shared pages divided among their users): the fair share of a process tree. */

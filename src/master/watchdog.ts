@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
-import { mib, scanTrees, type MemorySample } from './memory.js';
+import { mib, type MemorySample } from './memory.js';
+import { ProcessTrees } from './tree.js';
 import { procStat } from './procstat.js';
 import type { Pool, Worker } from './pool.js';
 
@@ -41,6 +42,8 @@ interface Verdict {
 export class Watchdog {
   private cfg!: Config;
   private memoryLimits = false;
+  /** Which processes belong to which worker's tree, read incrementally from /proc at each poll. */
+  private readonly trees = new ProcessTrees();
 
   constructor(
     cfg: Config,
@@ -91,13 +94,13 @@ export class Watchdog {
   }
 
   /**
-   * Every master-interval: account each worker's process tree (one scan of /proc for all of them), measure,
-   * check every limit of every live worker.
+   * Every master-interval: account each worker's process tree (one incremental pass over /proc for all of
+   * them, see tree.ts), measure, check every limit of every live worker.
    */
   poll(): void {
     const live: Worker[] = [];
     for (const w of this.pool.all) if (w.state === 'serving' || w.state === 'draining') live.push(w);
-    const trees = scanTrees(live.map((w) => w.pid));
+    const trees = this.trees.scan(live.map((w) => w.pid));
     for (const w of live) {
       const t = trees.get(w.pid);
       w.tree.processes = t?.processes ?? 0;

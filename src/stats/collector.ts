@@ -92,7 +92,7 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       signals: 0,
       signal_queue: 0,
       status: workerStatus(w),
-      rss: w.memory?.rss ?? 0, // the worker's tree: its process group and descendants (memory.ts scanTrees)
+      rss: w.memory?.rss ?? 0, // the worker's tree: its process group and descendants (tree.ts)
       vsz: w.memory?.vsz ?? 0,
       running_time: up?.runningMicros ?? 0,
       avg_rt: requests ? Math.round((up?.runningMicros ?? 0) / requests) : 0,

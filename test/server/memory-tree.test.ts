@@ -107,10 +107,11 @@ function heldStatm(master: number): number[] {
 
 test('statm fds: one per live worker, closed when a worker crashes, is recycled, reloaded or retired, never inherited', async () => {
   const t = await startTsws({ ini: `module = ${APPS}/probe.js\nprocesses = 3\nreload-on-rss = 1024\nmax-requests = 40\ndisable-logging = true` });
-  const settled = (what: string) =>
-    waitFor(`${what}: statm fds of exactly the live workers`, () => {
+  /** Once `n` workers are left (draining ones gone): the master holds the statm fds of exactly those. */
+  const settled = (what: string, n = 3) =>
+    waitFor(`${what}: ${n} workers, and statm fds of exactly them`, () => {
       const ws = t.workers().sort((a, b) => a - b);
-      return ws.length > 0 && JSON.stringify(heldStatm(t.pid)) === JSON.stringify(ws) && ws;
+      return ws.length === n && JSON.stringify(heldStatm(t.pid)) === JSON.stringify(ws) && ws;
     }, 10_000, 50).catch((e) => assert.fail(`${e.message}: held ${heldStatm(t.pid)}, workers ${t.workers()}`));
   const first = await settled('at start');
   assert.equal(first.length, 3);
@@ -132,13 +133,14 @@ test('statm fds: one per live worker, closed when a worker crashes, is recycled,
   assert.equal(r.ok, 300);
   await waitFor('recycles', () => (t.output().match(/recycling: max-requests/g) ?? []).length >= 3);
   await settled('after recycles');
+  const beforeReload = await settled('before a reload');
   t.signal('SIGHUP'); // graceful reload: every worker replaced
-  await t.waitForLog(/reload done: 3 of 3/);
-  await settled('after a reload');
+  await t.waitForLog(/reload done: \d+ of \d+/);
+  const reloaded = await settled('after a reload');
+  assert.ok(reloaded.every((p) => !beforeReload.includes(p)), `every worker replaced: ${beforeReload} -> ${reloaded}`);
   t.signal('SIGTTOU'); // one worker less: retired, not replaced
   await t.waitForLog(/processes: 2 \(one less\)/);
-  const last = await settled('after a worker was retired');
-  assert.equal(last.length, 2);
+  await settled('after a worker was retired', 2);
   t.signal('SIGTERM');
   assert.equal(await t.exited, 0);
 });

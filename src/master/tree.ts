@@ -26,6 +26,8 @@ export interface TreeFigures {
 const FULL_EVERY = 10;
 
 interface Proc {
+  /** Exited, not yet reaped: no memory, and no longer a process of anyone's tree. */
+  zombie: boolean;
   ppid: number;
   pgrp: number;
   rss: number;
@@ -65,7 +67,7 @@ export class ProcessTrees {
         known.read = -scan; // still there; read below if it belongs to a worker
         continue;
       }
-      const p = readStat(pid, known ?? { ppid: 0, pgrp: 0, rss: 0, read: 0 });
+      const p = readStat(pid, known ?? { zombie: false, ppid: 0, pgrp: 0, rss: 0, read: 0 });
       if (!p) continue; // exited since readdir
       p.read = scan;
       this.procs.set(pid, p);
@@ -81,6 +83,7 @@ export class ProcessTrees {
         this.procs.delete(pid); // exited since readdir
         continue;
       }
+      if (p.zombie) continue;
       const t = out.get(owner)!;
       t.processes++;
       t.rss += p.rss;
@@ -131,6 +134,7 @@ function readStat(pid: number, into: Proc): Proc | null {
   let v = 0;
   for (i++; i < n; i++) {
     const c = LINE[i];
+    if (field === 3 && c !== 32) into.zombie = c === 90; // 'Z'
     if (c === 32) {
       if (field === 4) into.ppid = v;
       else if (field === 5) into.pgrp = v;

@@ -44,7 +44,7 @@ function kill(...pids: number[]): void {
   }
 }
 
-test('worker tree: stats rss of a worker includes its child and a double-forked helper (its process group)', async () => {
+test('worker tree: stats rss of a worker includes its child and a double-forked helper (its process group)', async (ctx) => {
   const t = await startTsws({ ini: `module = ${APPS}/tree.mjs\nprocesses = 1\nstats = 127.0.0.1:0\nmaster-interval = 0.2` });
   const port = Number((await t.waitForLog(/stats on 127\.0\.0\.1:(\d+)/))[1]);
   const { worker, child, helper } = await spawnTree(t);
@@ -63,6 +63,7 @@ test('worker tree: stats rss of a worker includes its child and a double-forked 
     assert.ok(w.tree_processes >= 2, `tree_processes ${w.tree_processes}`);
     assert.ok(w.rss >= w.tree_rss + rssOf(worker) * 0.8, `rss ${w.rss} = the worker's own + its tree's ${w.tree_rss}`);
     assert.ok(w.rss >= 2 * HOLD_MB * MiB, `worker rss in stats ${Math.round(w.rss / MiB)} MiB`);
+    ctx.diagnostic(`figure: stats rss ${Math.round(w.rss / MiB)} MiB = worker ${Math.round((w.rss - w.tree_rss) / MiB)} MiB + ${w.tree_processes} processes ${Math.round(w.tree_rss / MiB)} MiB (child ${Math.round(rssOf(child) / MiB)} MiB, double-forked helper ${Math.round(rssOf(helper) / MiB)} MiB)`);
   } finally {
     kill(child, helper);
   }
@@ -70,7 +71,7 @@ test('worker tree: stats rss of a worker includes its child and a double-forked 
   assert.equal(await t.exited, 0);
 });
 
-test('worker tree: reload-on-rss below worker + child + double-forked helper recycles the worker', async () => {
+test('worker tree: reload-on-rss below worker + child + double-forked helper recycles the worker', async (ctx) => {
   // A fresh worker is ~50 MiB, the worker with its child ~50 + 170 MiB: only the helper's ~170 MiB more
   // takes it over the limit, so a recycle proves the double-forked helper counts.
   const limit = 330;
@@ -82,6 +83,7 @@ test('worker tree: reload-on-rss below worker + child + double-forked helper rec
     assert.ok(own + rssOf(helper) > limit * MiB, 'with the helper, over it');
     const line = await t.waitForLog(new RegExp(`worker 1 \\(pid ${worker}\\) recycling: rss (\\d+) MiB( \\(worker \\d+ MiB \\+ \\d+ process(es)? \\d+ MiB\\))? > reload-on-rss ${limit} MiB after 1 request`), 5000);
     assert.ok(Number(line[1]) > limit);
+    ctx.diagnostic(`figure: ${line[0].replace(/^.*recycling: /, 'recycled: ')} (worker + child alone ${Math.round(own / MiB)} MiB)`);
     // The replacement serves.
     await waitFor('a new worker', async () => Number((await request(`${t.url}/pid`)).body) !== worker);
   } finally {
@@ -107,11 +109,12 @@ function heldStatm(master: number): number[] {
 
 test('statm fds: one per live worker, closed when a worker crashes, is recycled, reloaded or retired, never inherited', async () => {
   const t = await startTsws({ ini: `module = ${APPS}/probe.js\nprocesses = 3\nreload-on-rss = 1024\nmax-requests = 40\ndisable-logging = true` });
-  /** Once `n` workers are left (draining ones gone): the master holds the statm fds of exactly those. */
+  const count = (re: RegExp) => (t.output().match(re) ?? []).length;
+  /** Once `n` workers are left (draining ones gone, new ones ready): the master holds the statm fds of exactly those. */
   const settled = (what: string, n = 3) =>
     waitFor(`${what}: ${n} workers, and statm fds of exactly them`, () => {
       const ws = t.workers().sort((a, b) => a - b);
-      return ws.length === n && JSON.stringify(heldStatm(t.pid)) === JSON.stringify(ws) && ws;
+      return ws.length === n && count(/\) spawned/g) === count(/\) ready in/g) && JSON.stringify(heldStatm(t.pid)) === JSON.stringify(ws) && ws;
     }, 10_000, 50).catch((e) => assert.fail(`${e.message}: held ${heldStatm(t.pid)}, workers ${t.workers()}`));
   const first = await settled('at start');
   assert.equal(first.length, 3);
@@ -131,7 +134,7 @@ test('statm fds: one per live worker, closed when a worker crashes, is recycled,
   await settled('after a crash');
   const r = await load(t.url, { clients: 4, count: 300, path: '/pid' }); // max-requests recycles
   assert.equal(r.ok, 300);
-  await waitFor('recycles', () => (t.output().match(/recycling: max-requests/g) ?? []).length >= 3);
+  await waitFor('recycles', () => count(/recycling: max-requests/g) >= 3);
   await settled('after recycles');
   const beforeReload = await settled('before a reload');
   t.signal('SIGHUP'); // graceful reload: every worker replaced

@@ -1,6 +1,7 @@
-// Worker memory, read from /proc: RSS of the worker's whole process tree (children the app spawns count,
-// which PM2 and uWSGI miss) and the worker's own address space (VSZ) for the -as options. The per-request
-// check must cost one small read, so /proc is read directly (see procstat.ts on why pidusage is not used).
+// Worker memory, read from /proc: each worker's own RSS and address space (VSZ, for the -as options) through
+// a statm fd held per worker, for the per-request check; its tree's (the processes the app spawns count,
+// which PM2 and uWSGI miss) is added from the poll's pass in tree.ts. /proc is read directly (see
+// procstat.ts on why pidusage is not used). children/descendants/pss serve the tests and benchmarks.
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
@@ -21,10 +22,11 @@ const LINE = Buffer.alloc(256);
 /**
  * /proc/PID/statm of one worker, held open from spawn until the worker is reaped, and read positionally
  * (pread at offset 0 re-runs the kernel's show function) into LINE, parsed without a string: the per-request
- * memory check opens no file and allocates nothing. Measured with bench/statm.ts (100,000 reads, Node 20,
- * this 2-core machine): open + read + close + split, as before, 11.4 µs a call; pread of the held fd 1.6 µs
- * a call. The fd names the process, not the number: once the worker is reaped a read fails (ESRCH), it
- * never measures another process that reused the pid. libuv opens it O_CLOEXEC, so workers do not inherit it.
+ * memory check opens no file and allocates nothing. Measured with bench/statm.ts (100,000 reads, CPU time,
+ * Node 20, this 2-core VM under load): open + read + close + split, as before, 27–35 µs a call; pread of the
+ * held fd 3.1–3.3 µs, most of it the syscall itself (a /dev/zero read costs ~4 µs from Node here). The fd
+ * names the process, not the number: once the worker is reaped a read fails (ESRCH), it never measures
+ * another process that reused the pid. libuv opens it O_CLOEXEC, so workers do not inherit it.
  */
 export class Statm {
   private fd = -1;

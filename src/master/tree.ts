@@ -4,9 +4,9 @@
 // while its parent lives). What escapes: a process that both left the group and lost its parent (a classic
 // daemon: fork, setsid, fork); systemd's cgroup accounting (MemoryMax=) contains those.
 //
-// Finding group members means reading /proc/N/stat of every process on the machine (pgrp is field 5): ~10 µs
-// each from Node, so a full pass over 1,000 processes would block the master's event loop for ~10 ms at each
-// poll. The pass is incremental instead: readdir(/proc) each poll (cheap), stat read only for pids not seen
+// Finding group members means reading /proc/N/stat of every process on the machine (pgrp is field 5): 15–25 µs
+// each from Node on this VM (bench/statm.ts), so a full pass over 1,000 processes would block the master's
+// event loop for 15 ms or more at each poll. The pass is incremental instead: readdir(/proc) each poll (cheap), stat read only for pids not seen
 // before and for the processes charged to a worker (whose RSS is wanted anyway); a process found outside
 // every worker's tree is not read again. Its facts can go stale only if it moves into a worker's group
 // (setpgid, possible only within the worker's session) or its pid is reused between two polls: each poll

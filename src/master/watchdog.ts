@@ -30,9 +30,6 @@ const HANG_MS = 2000;
 /** While a worker stays busy, its per-request memory checks are at least this far apart (ms). */
 const CHECK_EVERY_MS = 1;
 
-/** Soft limits whose recycles are serialized (one worker at a time) so capacity never drops by more than one. */
-const SERIALIZED: ReadonlySet<Limit> = new Set(['max-requests', 'max-worker-lifetime']);
-
 interface Verdict {
   readonly limit: Limit;
   readonly hard: boolean;
@@ -76,9 +73,9 @@ export class Watchdog {
    * statm fd plus its tree's RSS as of the last poll — when it has nothing else in flight, or when its last
    * check is CHECK_EVERY_MS old: a worker measured over a limit gets no new request, and one that goes idle
    * is always measured before its next request is dispatched. Only a worker that stays busy skips checks, for
-   * at most a millisecond. Each check is a syscall: 4.6 µs from Node on this 2-core VM (bench/statm.ts),
-   * against the router's ~36 µs per request, so one after every request at hello-world rates would have cost
-   * ~12% of throughput by itself; at most one per worker per millisecond is bounded by 0.5% of a core.
+   * at most a millisecond. Each check is a syscall: ~3 µs of CPU from Node on this 2-core VM (bench/statm.ts),
+   * against the router's ~36 µs per request, so one after every request at hello-world rates would cost ~9%
+   * of throughput by itself; at most one per worker per millisecond is bounded by 0.3% of a core per worker.
    */
   afterRequest(w: Worker): void {
     if (w.state !== 'serving' && !(this.memoryLimits && w.state === 'draining')) return;
@@ -172,7 +169,6 @@ export class Watchdog {
       return;
     }
     if (w.state !== 'serving') return;
-    if (SERIALIZED.has(v.limit) && this.pool.recycling(v.limit)) return; // next check will retry
     this.pool.recycle(w, v.reason, v.limit);
   }
 
@@ -202,11 +198,13 @@ export class Watchdog {
         return { limit: 'reload-on-as', hard: false, reason: `address space ${mib(mem.vsz)} > reload-on-as ${mib(c['reload-on-as'])} ${after(served)}` };
       }
     }
-    if (w.requestLimit && served >= w.requestLimit) {
+    // Count- and time-based recycles go one at a time: while one drains, the next check retries (and builds
+    // no reason string meanwhile).
+    if (w.requestLimit && served >= w.requestLimit && !this.pool.recycling('max-requests')) {
       return { limit: 'max-requests', hard: false, reason: `max-requests reached: ${served} requests (limit ${w.requestLimit} for this worker)` };
     }
     const life = this.lifetimeLimit(w.id);
-    if (life && ageS >= life) {
+    if (life && ageS >= life && !this.pool.recycling('max-worker-lifetime')) {
       return { limit: 'max-worker-lifetime', hard: false, reason: `max-worker-lifetime reached: ${Math.round(ageS)}s (limit ${life}s) ${after(served)}` };
     }
     return null;

@@ -23,8 +23,8 @@ const LINE = Buffer.alloc(256);
  * /proc/PID/statm of one worker, held open from spawn until the worker is reaped, and read positionally
  * (pread at offset 0 re-runs the kernel's show function) into LINE, parsed without a string: the per-request
  * memory check opens no file and allocates nothing. Measured with bench/statm.ts (100,000 reads, CPU time,
- * Node 20, this 2-core VM under load): open + read + close + split, as before, 27–35 µs a call; pread of the
- * held fd 3.1–3.3 µs, most of it the syscall itself (a /dev/zero read costs ~4 µs from Node here). The fd
+ * Node 20, this 2-core VM): open + read + close + split, as before, 22.9 µs a call (27–35 under load); pread
+ * of the held fd 2.7 µs (3.1–3.3), most of it the syscall itself (a /dev/zero read costs as much). The fd
  * names the process, not the number: once the worker is reaped a read fails (ESRCH), it never measures
  * another process that reused the pid. libuv opens it O_CLOEXEC, so workers do not inherit it.
  */

@@ -26,7 +26,6 @@ import { activatedSocket, notify } from './systemd.js';
 import { Stats, type StatsSource } from '../stats/collector.js';
 import { startStatsServer } from '../stats/server.js';
 import type { Server } from 'node:net';
-import { sample } from './memory.js';
 import { Watchdog } from './watchdog.js';
 import { autoMaxConnections } from './fdlimit.js';
 
@@ -150,7 +149,7 @@ export class Master implements Controlled, StatsSource {
       log.warn(`the app could not be loaded, stopping (need-app is on): ${e.message}${hint}`);
       return this.abort(EXIT_LOAD_ERROR);
     }
-    this.watchdog.setFresh(this.pool.workers().map((w) => sample(w.pid, [])));
+    this.watchdog.setFresh(this.pool.workers().map((w) => w.ownMemory()));
     const impossible = this.impossibleLimits(this.cfg, this.setBy);
     if (impossible.length) {
       for (const p of impossible) log.warn(p);

@@ -8,7 +8,7 @@ import * as log from '../log.js';
 import type { Router } from '../router/router.js';
 import { createUpstream, type Upstream } from '../router/upstream.js';
 import { softFdLimit } from './fdlimit.js';
-import { sample, type MemorySample } from './memory.js';
+import type { MemorySample } from './memory.js';
 import type { Limit } from './watchdog.js';
 import { afterOutput, Worker } from './worker-handle.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from '../worker/protocol.js';
@@ -128,7 +128,8 @@ export class Pool {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
       serialization: 'json' as const,
       // The worker leads its own process group (setsid), so that what the app starts — and what that starts
-      // — can be ended with the worker: a killpg once it has exited (reap). Terminal signals (Ctrl-C) now
+      // — can be ended with the worker: a killpg once it has exited (reap); the watchdog charges the group's
+      // memory to the worker. Terminal signals (Ctrl-C) now
       // reach only the master, which stops the workers in order anyway.
       detached: true,
     };
@@ -166,6 +167,7 @@ export class Pool {
     child.on('message', (m: ToMaster) => this.onMessage(w, m));
     child.on('exit', (code, signal) => {
       killGroup(w);
+      w.statm.close(); // reaped: every way a worker ends passes here (crash, recycle, stop, reload, kill)
       // A worker that failed to load has just printed its error: let that output reach the log first.
       if (code === EXIT_LOAD_ERROR) afterOutput(child, () => this.onExit(w, code, signal));
       else this.onExit(w, code, signal);
@@ -399,7 +401,7 @@ export class Pool {
   private succeed(old: Worker): Promise<{ outcome: 'replaced' | 'failed' | 'superseded'; memory: MemorySample | null }> {
     const s = this.spawn(old.id);
     s.predecessor = old;
-    return new Promise((resolve) => (s.onReady = (outcome) => resolve({ outcome, memory: outcome === 'replaced' ? sample(s.pid, []) : null })));
+    return new Promise((resolve) => (s.onReady = (outcome) => resolve({ outcome, memory: outcome === 'replaced' ? s.ownMemory() : null })));
   }
 
   /**

@@ -2,7 +2,8 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Upstream } from '../router/upstream.js';
 import type { ToWorker } from '../worker/protocol.js';
-import type { MemorySample } from './memory.js';
+import { Statm, type MemorySample } from './memory.js';
+import type { TreeFigures } from './tree.js';
 import type { Limit } from './watchdog.js';
 
 export type WorkerState = 'spawning' | 'serving' | 'draining' | 'stopping' | 'gone';
@@ -18,9 +19,14 @@ export class Worker {
   killed = false;
   /** Why it was recycled or killed, as a limit name (stats count these). */
   limit: Limit | null = null;
-  /** Descendant pids as of the last poll: their memory counts as the worker's. */
-  tree: number[] = [];
-  memory: MemorySample | null = null;
+  /** Its own /proc/PID/statm, open from spawn until it is reaped (closed in Pool's exit handler). */
+  readonly statm: Statm;
+  /** The other processes of its tree (its process group, and descendants) as of the last poll. */
+  readonly tree: TreeFigures = { processes: 0, rss: 0 };
+  /** performance.now() of its last per-request memory check. */
+  checkedAt = 0;
+  /** Memory as last measured: rss = its own + its tree's as of the last poll; vsz its own. Updated in place. */
+  memory: { rss: number; vsz: number } | null = null;
   /** From /proc at each poll: CPU % since the previous poll, CPU seconds used so far, and when they were read. */
   cpuPercent = 0;
   cpuSeconds = 0;
@@ -43,9 +49,15 @@ export class Worker {
     readonly generation: number,
     readonly child: ChildProcess,
     readonly socketPath: string,
-  ) {}
+  ) {
+    this.statm = new Statm(child.pid ?? 0);
+  }
   get pid(): number {
     return this.child.pid ?? 0;
+  }
+  /** Its own memory now (not its tree's), or null if it is gone: what a fresh worker weighs before any request. */
+  ownMemory(): MemorySample | null {
+    return this.statm.read() ? { rss: this.statm.rss, vsz: this.statm.vsz } : null;
   }
   get label(): string {
     return this.pid ? `worker ${this.id} (pid ${this.pid})` : `worker ${this.id} (not started)`;

@@ -11,6 +11,9 @@ import { VERSION } from '../version.js';
 /** Histogram buckets for request durations, in seconds (Prometheus' defaults, stretched to 60 s). */
 export const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** Status class keys by hundreds digit: CLASS_KEYS[2] === '2xx'. */
+const CLASS_KEYS: readonly string[] = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
 export class Stats {
   /** Requests by status class: 2xx, 4xx, 5xx…; `499` (client closed first) is counted as 4xx, like nginx. */
   readonly byClass: Record<string, number> = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
@@ -22,7 +25,8 @@ export class Stats {
   count = 0;
 
   requestEnded(status: number, micros: number): void {
-    const cls = `${Math.floor(status / 100)}xx`;
+    // Keys built once: a template string per request costs an allocation and a string-table lookup.
+    const cls = CLASS_KEYS[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`;
     this.byClass[cls] = (this.byClass[cls] ?? 0) + 1;
     const s = micros / 1e6;
     let i = 0;
@@ -89,7 +93,7 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       signals: 0,
       signal_queue: 0,
       status: workerStatus(w),
-      rss: w.memory?.rss ?? 0,
+      rss: w.memory?.rss ?? 0, // the worker's tree: its process group and descendants (tree.ts)
       vsz: w.memory?.vsz ?? 0,
       running_time: up?.runningMicros ?? 0,
       avg_rt: requests ? Math.round((up?.runningMicros ?? 0) / requests) : 0,
@@ -113,6 +117,9 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       // tsws's own fields
       state: w.state,
       cpu: Number(w.cpuPercent.toFixed(1)),
+      // The other processes counted in rss (the app's children, double-forked helpers), as of the last poll.
+      tree_processes: w.tree.processes,
+      tree_rss: w.tree.rss,
       in_flight: inflight,
       request_limit: w.requestLimit,
       last_recycle_reason: h?.lastReason ?? '',

@@ -157,6 +157,7 @@ export class Connection implements Hop {
   }
 
   private onData(b: Buffer): void {
+    if (this.dead) return;
     const r = this.parser.execute(b);
     if (this.complete) {
       // Bytes after a complete response (garbage, or a body after HEAD/304) make the connection unusable.
@@ -332,6 +333,8 @@ export class Connection implements Hop {
     const i = idle.indexOf(this);
     if (i >= 0) idle.splice(i, 1);
     this.socket.destroy();
-    this.parser.close();
+    // Not now: destroy() may run inside a parser callback (a response header Node refuses), and closing
+    // frees the native parser under the execute() that is calling back. Nothing reads it after this.
+    setImmediate(() => this.parser.close());
   }
 }

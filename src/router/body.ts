@@ -69,6 +69,7 @@ export function readBody(ex: Exchange, limits: BodyLimits, done: (r: Refusal | n
       const file = join(limits.spoolDir, `body-${process.pid}-${++spoolSeq}`);
       ex.spoolFile = file;
       spool = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+      ex.spooling = spool; // a client that leaves mid-upload must not leave its fd open
       spool.on('error', (err: NodeJS.ErrnoException) => {
         if (over) return;
         over = true;
@@ -95,6 +96,7 @@ export function readBody(ex: Exchange, limits: BodyLimits, done: (r: Refusal | n
     }
     const file = ex.spoolFile!;
     spool.end(() => {
+      ex.spooling = null;
       if (over) return;
       ex.body = { file, size };
       done(null);
@@ -105,6 +107,8 @@ export function readBody(ex: Exchange, limits: BodyLimits, done: (r: Refusal | n
 /** Remove an exchange's spool file, if it has one. */
 export function removeSpool(ex: Exchange): void {
   if (ex.spoolFile === null) return;
+  ex.spooling?.destroy();
+  ex.spooling = null;
   rmSync(ex.spoolFile, { force: true });
   ex.spoolFile = null;
 }

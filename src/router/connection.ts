@@ -59,6 +59,8 @@ export class Connection implements Hop {
   private complete = false;
   private dead = false;
   private readonly resume = (): void => void this.socket.resume();
+  /** A spooled body being sent. */
+  private fileStream: { destroy(): void } | null = null;
 
   constructor(
     readonly upstream: Upstream,
@@ -114,6 +116,8 @@ export class Connection implements Hop {
   /** A body spooled to a file (beyond post-buffering), with backpressure. */
   private sendFile(ex: Exchange, file: string): void {
     const rs = createReadStream(file);
+    // Closed with the connection too: a stream paused for a 'drain' that never comes would keep its fd.
+    this.fileStream = rs;
     rs.on('data', (c) => {
       if (this.ex !== ex) return void rs.destroy();
       if (!this.socket.write(c)) {
@@ -123,6 +127,7 @@ export class Connection implements Hop {
     });
     rs.on('end', () => {
       if (this.ex === ex) this.requestSent = true;
+      this.fileStream = null;
     });
     rs.on('error', () => {
       if (this.ex === ex) this.fail('EIO');
@@ -333,6 +338,7 @@ export class Connection implements Hop {
     const i = idle.indexOf(this);
     if (i >= 0) idle.splice(i, 1);
     this.socket.destroy();
+    this.fileStream?.destroy();
     // Not now: destroy() may run inside a parser callback (a response header Node refuses), and closing
     // frees the native parser under the execute() that is calling back. Nothing reads it after this.
     setImmediate(() => this.parser.close());

@@ -61,8 +61,9 @@ export interface Exchange {
   body: Body | null;
   /** The body goes to the worker as the client sends it (post-buffering = 0): never retried. */
   streamed: boolean;
-  /** The file a body is being spooled to, removed when the exchange ends. */
+  /** The file a body is being spooled to, removed when the exchange ends, and its open stream. */
   spoolFile: string | null;
+  spooling: { destroy(): void } | null;
   /** While the body is being read: when its last bytes arrived (a stalled upload gets 408). */
   bodyAt: number;
   /** The worker whose attempt failed: a retry goes elsewhere (for a second, the time it takes to reap it). */

@@ -318,6 +318,7 @@ export class Router implements ConnectionOwner {
       body: null,
       streamed: false,
       spoolFile: null,
+      spooling: null,
       bodyAt: 0,
       avoid: null,
       avoidUntil: 0,

@@ -1,10 +1,11 @@
 // Issue 10: nothing a client or a dying worker does may kill the master or leave a client waiting. One test
 // per finding (named "finding N: …"); each failed on the router before its own forwarding path (http-proxy-3).
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { APPS, request, startTsws, waitFor, type Tsws } from '../helpers/tsws.js';
+import { APPS, openFds, request, startTsws, waitFor, type Tsws } from '../helpers/tsws.js';
 
 const edges = `module = ${APPS}/edges.js`;
 const probe = `module = ${APPS}/probe.js`;
@@ -228,5 +229,24 @@ test('finding 3: http-max-connections answers 503 beyond the bound, closes idle 
   ctx.diagnostic('figure: with http-max-connections = 20, the 21st connection got 503 + Retry-After, not a reset');
   for (const s of silent) s.destroy();
   await waitFor('room again', async () => (await request(`${t.url}/pid`)).status === 200);
+  await stop(t);
+});
+
+test('finding 6: a client that leaves mid-upload leaves no spool file and no open descriptor behind', async () => {
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\npost-buffering = 1k` });
+  const runtime = /worker sockets in (\S+)/.exec(t.output())![1];
+  const spoolFds = () => openFds(t.pid).filter((f) => f.includes('/body-'));
+  const spoolFiles = () => readdirSync(runtime).filter((f) => f.startsWith('body-'));
+  const u = new URL(t.url);
+  for (let i = 0; i < 3; i++) {
+    const s = connect(Number(u.port), u.hostname);
+    s.on('error', () => {});
+    s.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${1024 * 1024}\r\n\r\n`);
+    s.write(Buffer.alloc(200 * 1024, 'u'));
+    await waitFor('the body to be spooled', () => spoolFiles().length > 0 && spoolFds().length > 0);
+    s.destroy();
+    await waitFor('the spool file and its descriptor to go', () => spoolFiles().length === 0 && spoolFds().length === 0);
+  }
+  assert.equal((await request(`${t.url}/pid`)).status, 200);
   await stop(t);
 });

@@ -153,6 +153,16 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       respawns: pool.respawns,
       crashes: pool.crashes,
       log_lines_dropped: droppedLines(),
+      // What the router did on its own (docs/reliability.md): answers cut short by a dying worker, contained
+      // exceptions, requests refused before routing (4xx), connections refused at http-max-connections.
+      router: {
+        connections: router.connections,
+        truncated: router.counters.truncated,
+        internal_errors: router.counters.internalErrors,
+        refused: router.counters.refused,
+        connections_refused: router.counters.connectionsRefused,
+        accept_errors: router.counters.acceptErrors,
+      },
       master: (({ rss, heapUsed, heapTotal, fds, cpuSeconds }) => ({ rss, heap_used: heapUsed, heap_total: heapTotal, fds, cpu_seconds: cpuSeconds }))(masterFigures()),
     },
   };

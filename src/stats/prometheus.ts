@@ -47,6 +47,13 @@ export function prometheusText(src: StatsSource): string {
     ['reload-on-rss', 'reload-on-as', 'evil-reload-on-rss', 'evil-reload-on-as', 'max-requests', 'max-worker-lifetime', 'harakiri', 'exception', 'hung'].map((r) => [{ reason: r }, pool.recycles.get(r as never) ?? 0]));
   family('tsws_respawns_total', 'counter', 'Workers started after the first ones (replacements and respawns).', [[{}, pool.respawns]]);
   family('tsws_worker_crashes_total', 'counter', 'Workers that exited without being asked to.', [[{}, pool.crashes]]);
+  const rc = router.counters;
+  family('tsws_client_connections', 'gauge', 'Client connections open to the router.', [[{}, router.connections]]);
+  family('tsws_connections_refused_total', 'counter', 'Client connections answered 503 at http-max-connections.', [[{}, rc.connectionsRefused]]);
+  family('tsws_accept_errors_total', 'counter', 'Connections the router could not accept (EMFILE: out of file descriptors).', [[{}, rc.acceptErrors]]);
+  family('tsws_requests_refused_total', 'counter', 'Requests answered 4xx by the router before any worker ran them (bad target, body too large or stalled).', [[{}, rc.refused]]);
+  family('tsws_responses_truncated_total', 'counter', 'Responses cut short because their worker failed after the response began.', [[{}, rc.truncated]]);
+  family('tsws_router_internal_errors_total', 'counter', 'Exceptions contained in the router (each logged with its stack; should stay 0).', [[{}, rc.internalErrors]]);
   family('tsws_log_lines_dropped_total', 'counter', 'Log lines dropped because the log could not take them (a stalled reader, a full disk).', [[{}, droppedLines()]]);
   family('tsws_start_time_seconds', 'gauge', 'Start time of the master, in seconds since the Unix epoch.', [[{}, Math.floor(src.startedAt / 1000)]]);
   // The master, under the names every Prometheus client library uses for its own process, so stock

@@ -61,7 +61,8 @@ test('finding 1: request targets Node accepts but a URL cannot hold get 400; the
 });
 
 test('finding 4: a worker that dies mid-response cuts its client off at once (exit, kill -9, throw; length and chunked)', async (ctx) => {
-  const t = await startTsws({ ini: `${edges}\nprocesses = 2\nworker-reload-mercy = 2` });
+  const t = await startTsws({ ini: `${edges}\nprocesses = 2\nworker-reload-mercy = 2\nstats = 127.0.0.1:0\nstats-http = true` });
+  const stats = (await t.waitForLog(/stats on (http:\/\/127\.0\.0\.1:\d+)/))[1];
   for (const how of ['exit', 'kill', 'throw']) {
     for (const framing of ['length', 'chunked']) {
       // Each death is a crash: wait until the slot is serving again (the backoff would answer 503).
@@ -90,6 +91,11 @@ test('finding 4: a worker that dies mid-response cuts its client off at once (ex
   }
   assert.equal(t.proc.exitCode, null, 'the master is alive');
   await waitFor('both workers back', async () => (await request(`${t.url}/count`)).status === 200 && t.workers().length === 2);
+  // Counted, and nothing was contained as an internal error.
+  const router = JSON.parse((await request(`${stats}/`)).body).tsws.router;
+  assert.equal(router.truncated, 6, JSON.stringify(router));
+  assert.equal(router.internal_errors, 0);
+  assert.match((await request(`${stats}/metrics`)).body, /^tsws_responses_truncated_total 6$/m);
   await stop(t);
 });
 

@@ -87,6 +87,10 @@ function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
   owed.once('close', () => socket.destroy());
 }
 
+/** A client connection's exchanges not yet ended, oldest first (more than one when pipelined). */
+const kPending = Symbol('tsws.pending');
+type ClientSocket = Socket & { [kPending]?: Exchange[] };
+
 /** Has this process exited (gone, or a zombie waiting to be reaped)? */
 function processGone(pid: number): boolean {
   const st = procStat(pid);
@@ -239,7 +243,14 @@ export class Router implements ConnectionOwner {
       return;
     }
     this.clients.add(s);
-    s.once('close', () => this.clients.delete(s));
+    s.once('close', () => {
+      this.clients.delete(s);
+      // Responses queued behind the one being written (pipelining) never hear of their socket closing: Node
+      // emits 'close' only on the response attached to it. Their exchanges end here, or they would count as
+      // in flight for good (a graceful stop then waited forever; the fuzz found it).
+      const pending = (s as ClientSocket)[kPending];
+      if (pending) for (const ex of pending.slice()) this.contain(() => this.finish(ex), null);
+    });
   }
 
   /** Client connections open now. */
@@ -338,6 +349,7 @@ export class Router implements ConnectionOwner {
     };
     if (ex.clientClose) this.closingSockets.add(req.socket);
     this.active++;
+    ((req.socket as ClientSocket)[kPending] ??= []).push(ex);
     res.on('close', () => this.contain(() => this.finish(ex), null));
     if (!head.ok) return this.refuse(ex, { status: head.status, why: head.why });
     if (!hasBody(ex)) return this.route(ex);
@@ -485,6 +497,11 @@ export class Router implements ConnectionOwner {
     if (ex.done) return;
     ex.done = true;
     this.active--;
+    const pending = (ex.req.socket as ClientSocket)[kPending];
+    if (pending) {
+      const i = pending.indexOf(ex);
+      if (i >= 0) pending.splice(i, 1);
+    }
     ex.conn?.abort(); // the client left before the worker finished: the worker sees its request closed
     if (ex.spoolFile !== null) removeSpool(ex);
     if (this.reading.size) this.reading.delete(ex);

@@ -204,7 +204,8 @@ test(`router fuzz: ${CASES} random requests against a misbehaving worker, seed $
   assert.deepEqual(uncaught, [], 'nothing escaped the router');
   assert.equal(router.counters.internalErrors, 0, `no exception was contained:\n${warnings.join('\n')}`);
   assert.equal(silent, 0, `every complete request gets a status line; e.g.\n${silentExamples.join('\n')}`);
-  await router.close(); // resolves only once nothing is queued, read or in flight
+  // Resolves only once nothing is queued, read, in flight or being written: every exchange ended.
+  await Promise.race([router.close(), new Promise((_, reject) => setTimeout(() => reject(new Error('requests still counted as active 10 s after the last client left')), 10_000))]);
   assert.equal(up.exchanges.length, 0);
   router.stop();
 });

@@ -238,6 +238,7 @@ export class Router implements ConnectionOwner {
     }
     if (max > 0 && this.clients.size >= max) {
       this.counters.connectionsRefused++;
+      this.closingSockets.add(s); // a request it sends before the close is not run
       s.end(BUSY_503);
       s.destroySoon();
       return;

@@ -178,8 +178,10 @@ export const OPTIONS = {
       'uWSGI\'s name and meaning (a bare number is bytes). With it, a slow upload holds a client connection, ' +
       'never a worker slot, and a body can be sent again if its worker dies before answering. Bodies above ' +
       'the size go to a file in the runtime directory (as nginx\'s proxy_request_buffering), removed when the ' +
-      'request ends. `0` streams bodies into the worker as they arrive (uWSGI\'s default): such requests are ' +
-      'never retried, and their trailers are dropped.',
+      'request ends: systemd\'s RuntimeDirectory= (/run, which is RAM) when set, else $TMPDIR or /tmp, so a ' +
+      'large-upload service may want TMPDIR on disk. Memory held is at most this size per connection reading ' +
+      'a body (bounded by http-max-connections). `0` streams bodies into the worker as they arrive (uWSGI\'s ' +
+      'default): such requests are never retried, and their trailers are dropped.',
   },
   'limit-post': {
     type: 'size', unit: 'bytes', group: 'router', default: 0, implemented: true, reload: true,

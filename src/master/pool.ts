@@ -129,8 +129,8 @@ export class Pool {
       serialization: 'json' as const,
       // The worker leads its own process group (setsid), so that what the app starts — and what that starts
       // — can be ended with the worker: a killpg once it has exited (reap); the watchdog charges the group's
-      // memory to the worker. Terminal signals (Ctrl-C) now
-      // reach only the master, which stops the workers in order anyway.
+      // memory to the worker. Terminal signals (Ctrl-C) now reach only the master, which stops the workers
+      // in order anyway.
       detached: true,
     };
     let child: ChildProcess;

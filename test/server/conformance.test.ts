@@ -1,34 +1,12 @@
 // Issue 11 part 4: what gunicorn's HTTP corpus found (test/server/http-corpus.test.ts runs the whole corpus when
 // it is beside the repo). One test per fix, each with the bytes that reached the app before it.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { test } from 'node:test';
+import { raw } from '../helpers/raw.js';
 import { APPS, request, startTsws, type Tsws } from '../helpers/tsws.js';
 
 const edges = `module = ${APPS}/edges.js\nprocesses = 1`;
 
-/** Send raw bytes; resolve with everything received once the server closes or `quietMs` pass without data. */
-function raw(url: string, bytes: string, quietMs = 1500): Promise<{ text: string; closed: boolean }> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = connect(Number(u.port), u.hostname);
-    let got = '';
-    let t = setTimeout(() => end(false), quietMs);
-    const end = (closed: boolean) => {
-      clearTimeout(t);
-      s.destroy();
-      resolve({ text: got, closed });
-    };
-    s.on('data', (b) => {
-      got += b.toString('latin1');
-      clearTimeout(t);
-      t = setTimeout(() => end(false), quietMs);
-    });
-    s.on('close', () => end(true));
-    s.on('error', () => {});
-    s.write(Buffer.from(bytes, 'latin1'));
-  });
-}
 
 /** Requests the (single) worker has run so far. */
 async function count(t: Tsws): Promise<number> {

@@ -5,33 +5,12 @@ import { readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
+import { raw } from '../helpers/raw.js';
 import { APPS, openFds, request, startTsws, waitFor, type Tsws } from '../helpers/tsws.js';
 
 const edges = `module = ${APPS}/edges.js`;
 const probe = `module = ${APPS}/probe.js`;
 
-/** Send raw bytes; resolve with everything received once the server closes or `quietMs` pass without data. */
-function raw(url: string, bytes: string | Buffer, quietMs = 1500): Promise<{ text: string; closed: boolean }> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = connect(Number(u.port), u.hostname);
-    let got = '';
-    let t = setTimeout(() => end(false), quietMs);
-    const end = (closed: boolean) => {
-      clearTimeout(t);
-      s.destroy();
-      resolve({ text: got, closed });
-    };
-    s.on('data', (b) => {
-      got += b.toString('latin1');
-      clearTimeout(t);
-      t = setTimeout(() => end(false), quietMs);
-    });
-    s.on('close', () => end(true));
-    s.on('error', () => {});
-    s.write(bytes);
-  });
-}
 
 async function stop(t: Tsws): Promise<void> {
   t.signal('SIGTERM');

@@ -33,7 +33,7 @@ async function serving(t: Tsws): Promise<void> {
   assert.equal(t.proc.exitCode, null, 'the master is alive');
 }
 
-test('log reopen: a removed log directory keeps the old file and the master serving; once it is back, a reopen works', async () => {
+test('finding 2: log reopen: a removed log directory keeps the old file and the master serving; once it is back, a reopen works', async () => {
   const dir = tempDir();
   const logdir = join(dir, 'logs');
   mkdirSync(logdir);
@@ -60,7 +60,7 @@ test('log reopen: a removed log directory keeps the old file and the master serv
   assert.equal(await t.exited, 0);
 });
 
-test('log reopen: a new file the master may not open (EACCES, as logrotate creates it for root) keeps the old file and the master serving', async () => {
+test('finding 2: log reopen: a new file the master may not open (EACCES, as logrotate creates it for root) keeps the old file and the master serving', async () => {
   const dir = tempDir();
   const logfile = join(dir, 'tsws.log');
   const fifo = join(dir, 'master.fifo');
@@ -89,7 +89,7 @@ test('log reopen: a new file the master may not open (EACCES, as logrotate creat
   assert.equal(await t.exited, 0);
 });
 
-test('log at start: an unopenable logto or daemonize is one line naming the option, the path and the errno (exit 78, no stack), and --check fails too', async () => {
+test('finding 2: log at start: an unopenable logto or daemonize is one line naming the option, the path and the errno (exit 78, no stack), and --check fails too', async () => {
   const dir = tempDir();
   const cases = [
     { key: 'logto', path: join(dir, 'no-such-dir', 'tsws.log'), errno: /ENOENT \(no directory .*no-such-dir\)/ },
@@ -111,7 +111,7 @@ test('log at start: an unopenable logto or daemonize is one line naming the opti
   assert.ok(!existsSync(join(dir, 'no-such-dir')));
 });
 
-test('log backlog: with stderr not read, lines beyond the bound are dropped whole, counted in stats and marked in the log', async (ctx) => {
+test('finding 2: log backlog: with stderr not read, lines beyond the bound are dropped whole, counted in stats and marked in the log', async (ctx) => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 2\nstats = 127.0.0.1:0\nstats-http = true` });
   const stats = `http://127.0.0.1:${(await t.waitForLog(/stats on http:\/\/127\.0\.0\.1:(\d+)/))[1]}`;
   const before = t.output();
@@ -151,7 +151,7 @@ test('log backlog: with stderr not read, lines beyond the bound are dropped whol
   assert.equal(await t.exited, 0);
 });
 
-test('log backlog: logto = /dev/full (a full disk): the master serves, counts the dropped lines and never crashes', async (ctx) => {
+test('finding 2: log backlog: logto = /dev/full (a full disk): the master serves, counts the dropped lines and never crashes', async (ctx) => {
   // Nothing reaches the log, not even "listening on": the ports are chosen here.
   const [httpPort, statsPort] = [await freePort(), await freePort()];
   const t = await startTsws({ ini: `${probe}\nprocesses = 2\nhttp = 127.0.0.1:${httpPort}\nlogto = /dev/full\nstats = 127.0.0.1:${statsPort}\nstats-http = true`, waitReady: false });
@@ -181,7 +181,7 @@ test('log backlog: logto = /dev/full (a full disk): the master serves, counts th
 
 const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
 
-test('log backlog: a log file that stops growing mid-line (a full disk: partial writes) keeps every line whole and marks the gap', { skip: !hasPrlimit && 'needs prlimit (util-linux)' }, async (ctx) => {
+test('finding 2: log backlog: a log file that stops growing mid-line (a full disk: partial writes) keeps every line whole and marks the gap', { skip: !hasPrlimit && 'needs prlimit (util-linux)' }, async (ctx) => {
   const dir = tempDir();
   const logfile = join(dir, 'tsws.log');
   const t = await startTsws({ ini: `${probe}\nprocesses = 2\nlogto = ${logfile}\nstats = 127.0.0.1:0\nstats-http = true`, waitReady: false });

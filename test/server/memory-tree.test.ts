@@ -44,7 +44,7 @@ function kill(...pids: number[]): void {
   }
 }
 
-test('worker tree: stats rss of a worker includes its child and a double-forked helper (its process group)', async (ctx) => {
+test('finding 5: worker tree: stats rss of a worker includes its child and a double-forked helper (its process group)', async (ctx) => {
   const t = await startTsws({ ini: `module = ${APPS}/tree.mjs\nprocesses = 1\nstats = 127.0.0.1:0\nmaster-interval = 0.2` });
   const port = Number((await t.waitForLog(/stats on 127\.0\.0\.1:(\d+)/))[1]);
   const { worker, child, helper } = await spawnTree(t);
@@ -71,7 +71,7 @@ test('worker tree: stats rss of a worker includes its child and a double-forked 
   assert.equal(await t.exited, 0);
 });
 
-test('worker tree: reload-on-rss below worker + child + double-forked helper recycles the worker', async (ctx) => {
+test('finding 5: worker tree: reload-on-rss below worker + child + double-forked helper recycles the worker', async (ctx) => {
   // A fresh worker is ~50 MiB, the worker with its child ~50 + 170 MiB: only the helper's ~170 MiB more
   // takes it over the limit, so a recycle proves the double-forked helper counts.
   const limit = 330;

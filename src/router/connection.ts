@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import type { Exchange, Hop, Upstream } from './exchange.js';
+import { connectionListed } from './request-head.js';
 
 interface Parser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
@@ -220,14 +221,14 @@ export class Connection implements Hop {
     if (method === 'HEAD' || status === 304) this.reusable = false;
     if (ex.answered) return method === 'HEAD' ? 1 : 0;
     // Headers the worker listed in its Connection header are hop-by-hop too.
-    let listed: string | null = null;
+    let listed: Set<string> | null = null;
     const out: string[] = [];
     let trailer = -1;
     let length = false;
     for (let i = 0; i < h.length; i += 2) {
       const lower = h[i].toLowerCase();
       if (HOP.has(lower)) {
-        if (lower === 'connection') listed = h[i + 1].toLowerCase();
+        if (lower === 'connection') listed = connectionListed(h[i + 1]);
         continue;
       }
       if (lower === 'trailer') trailer = out.length;
@@ -236,10 +237,7 @@ export class Connection implements Hop {
     }
     // Trailers need a chunked body to the client: none with a length, for HTTP/1.0, or without a body.
     if (trailer >= 0 && (length || ex.req.httpVersionMinor === 0 || method === 'HEAD' || status === 204 || status === 304)) out.splice(trailer, 2);
-    if (listed !== null && listed !== 'keep-alive' && listed !== 'close') {
-      const names = new Set(listed.split(',').map((n) => n.trim()));
-      for (let i = out.length - 2; i >= 0; i -= 2) if (names.has(out[i].toLowerCase())) out.splice(i, 2);
-    }
+    if (listed) for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has(out[i].toLowerCase())) out.splice(i, 2);
     if (this.owner.closing || ex.clientClose || !this.requestSent) {
       // An answer before the whole body was sent (413 before an upload): the rest of the body is not read,
       // so the client connection cannot carry another request.

@@ -62,8 +62,8 @@ function target(method: string, url: string): { path: string; host: string | nul
   return `invalid request target ${JSON.stringify(url.slice(0, 100))} (expected a path)`;
 }
 
-/** Names the client listed in its Connection header (besides keep-alive/close): hop-by-hop too. */
-function connectionListed(value: string): Set<string> | null {
+/** Names listed in a Connection header (besides keep-alive/close): hop-by-hop too, in either direction. */
+export function connectionListed(value: string): Set<string> | null {
   let set: Set<string> | null = null;
   for (const token of value.split(',')) {
     const n = token.trim().toLowerCase();
@@ -93,7 +93,6 @@ export function requestHead(req: IncomingMessage, forwardedAllow: ReadonlySet<st
     const name = raw[i];
     const lower = name.toLowerCase();
     if (!drop.has(lower)) {
-      if (listed?.has(lower)) continue;
       lines += `${name}: ${raw[i + 1]}\r\n`;
       continue;
     }
@@ -117,7 +116,7 @@ export function requestHead(req: IncomingMessage, forwardedAllow: ReadonlySet<st
     }
   }
   if (hosts > 1) return refuse('more than one Host header');
-  // A header listed in Connection may have come before the Connection header itself.
+  // Headers listed in Connection go too, whether they came before or after it (rare: only then is this paid).
   if (listed) lines = lines.split('\r\n').filter((l) => !listed!.has(l.slice(0, l.indexOf(':')).toLowerCase())).join('\r\n');
   if (t.host !== null) host = t.host;
   // X-Forwarded-* from the router; a trusted peer's own values are kept (and For appended to), as

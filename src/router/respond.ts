@@ -16,3 +16,11 @@ export function answer(res: ServerResponse, status: number, why: string, headers
   });
   res.end(body);
 }
+
+/**
+ * An answer written straight to a socket that has no ServerResponse (a parse error, CONNECT, an upgrade, a
+ * connection refused at http-max-connections): the status line, `extra` header lines, and a close.
+ */
+export function rawAnswer(status: number, extra = ''): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`;
+}

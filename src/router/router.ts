@@ -7,7 +7,7 @@
 //
 // Nothing a client, a worker or a timer does may throw out of here into the master: every entry point
 // (request, upgrade, connection, response bytes, the sweep) is contained, answered and counted.
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { procStat } from '../master/procstat.js';
 import { declaredTooLarge, hasBody, readBody, removeSpool, type BodyLimits, type Refusal } from './body.js';
@@ -15,7 +15,7 @@ import { Connection, type ConnectionOwner } from './connection.js';
 import type { Exchange } from './exchange.js';
 import type { LineFormatter } from './logline.js';
 import { requestHead } from './request-head.js';
-import { answer } from './respond.js';
+import { answer, rawAnswer } from './respond.js';
 import { closeIdle, IDLE_SOCKET_MS, type Upstream } from './upstream.js';
 
 export type { Exchange } from './exchange.js';
@@ -75,7 +75,7 @@ function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const write = (): void => {
-    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if (socket.writable) socket.end(rawAnswer(status));
     socket.destroySoon();
   };
   // The response Node is writing (or will write next) on this connection, if any.
@@ -159,7 +159,7 @@ export class Router implements ConnectionOwner {
     // close the connection without a word.
     this.server.on('connect', (_req: IncomingMessage, s: Socket) => this.contain(() => {
       this.counters.refused++;
-      s.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      s.end(rawAnswer(405));
     }, s));
     this.server.on('connection', (s: Socket) => this.contain(() => this.connection(s), s));
     this.server.on('clientError', (err: NodeJS.ErrnoException, s: Socket) => this.contain(() => clientError(err, s), s));
@@ -617,11 +617,11 @@ export class Router implements ConnectionOwner {
     const h = requestHead(req, this.opts.forwardedAllow, true);
     if (!h.ok) {
       this.counters.refused++;
-      socket.end(`HTTP/1.1 ${h.status} ${STATUS_CODES[h.status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(rawAnswer(h.status));
       return;
     }
     if (!w || this.closing) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n');
+      socket.end(rawAnswer(503, 'Retry-After: 1\r\n'));
       return;
     }
     w.websockets++;
@@ -635,7 +635,7 @@ export class Router implements ConnectionOwner {
       up.destroy();
       // The worker went away before answering the handshake: the client still gets an answer.
       if (!answered && socket.writable) {
-        socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.end(rawAnswer(502));
         socket.destroySoon();
       } else socket.destroy();
       w.websockets--;

@@ -2,8 +2,8 @@
 // wrk is absent), read memory from /proc. Benchmarks print JSON; they never assert timings.
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { children, descendants } from '../src/master/memory.js';
-import { procStat } from '../src/master/procstat.js';
+import { children, descendants } from '../src/sys/memory.js';
+import { procStat } from '../src/sys/procstat.js';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,8 +34,8 @@ export function tempDir(): string {
   return d;
 }
 
-export { children, descendants, pss, treePss } from '../src/master/memory.js';
-export { procStat } from '../src/master/procstat.js';
+export { children, descendants, pss, treePss } from '../src/sys/memory.js';
+export { procStat } from '../src/sys/procstat.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -12,12 +12,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '../src/config/load.js';
-import { descendants, PAGE, Statm } from '../src/master/memory.js';
+import { descendants, PAGE, Statm } from '../src/sys/memory.js';
 import type { Pool } from '../src/master/pool.js';
 import { Watchdog } from '../src/master/watchdog.js';
 import { Worker } from '../src/master/worker-handle.js';
 import type { Upstream } from '../src/router/upstream.js';
-import { ProcessTrees } from '../src/master/tree.js';
+import { ProcessTrees } from '../src/sys/tree.js';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '100000' } } });
 const calls = Number(values.calls);

@@ -23,7 +23,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (typeof argv.stop === 'string' || typeof argv.reload === 'string') {
-    const { controlCommand } = await import('./master/control-client.js');
+    const { controlCommand } = await import('./cli/control-client.js');
     return controlCommand(typeof argv.stop === 'string' ? 'stop' : 'reload', (argv.stop ?? argv.reload) as string);
   }
 
@@ -34,7 +34,7 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(loaded.config, null, 2) + '\n');
     return 0;
   }
-  const { checkConfig, serve } = await import('./master/serve.js');
+  const { checkConfig, serve } = await import('./cli/serve.js');
   return argv.check ? checkConfig(loaded) : serve(loaded);
 }
 

@@ -6,7 +6,7 @@ import { constants, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { Socket } from 'node:net';
 import * as log from '../log.js';
-import { StartupError } from './startup-error.js';
+import { StartupError } from '../sys/startup-error.js';
 
 /** What control can ask of the master. */
 export interface Controlled {

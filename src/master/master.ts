@@ -14,20 +14,20 @@ import { Router, type RouterOptions } from '../router/router.js';
 import { splitModuleSpec } from '../worker/app.js';
 import { EXIT_LOAD_ERROR } from '../worker/protocol.js';
 import { installSignals, MasterFifos, TouchFiles, type Controlled } from './control.js';
-import { daemonReady } from './daemon.js';
-import { bind } from './listen.js';
-import { StartupError } from './startup-error.js';
-import { removePidfile, writePidfile } from './pidfile.js';
+import { daemonReady } from '../sys/daemon.js';
+import { bind } from '../sys/listen.js';
+import { StartupError } from '../sys/startup-error.js';
+import { removePidfile, writePidfile } from '../sys/pidfile.js';
 import { AppLoadError, Pool, type PoolOptions } from './pool.js';
 import { reread, show, type Reread } from './reconfigure.js';
-import { dropPrivileges, resolvePrivileges } from './privileges.js';
-import { statusTable } from './status.js';
-import { activatedSocket, notify } from './systemd.js';
+import { dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
+import { statusTable } from '../stats/status.js';
+import { activatedSocket, notify } from '../sys/systemd.js';
 import { Stats, type StatsSource } from '../stats/collector.js';
 import { startStatsServer } from '../stats/server.js';
 import type { Server } from 'node:net';
 import { Watchdog } from './watchdog.js';
-import { autoMaxConnections } from './fdlimit.js';
+import { autoMaxConnections } from '../sys/fdlimit.js';
 
 export class Master implements Controlled, StatsSource {
   readonly router: Router;

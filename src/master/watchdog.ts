@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
-import { mib, type MemorySample } from './memory.js';
-import { ProcessTrees } from './tree.js';
-import { procStat } from './procstat.js';
+import { mib, type MemorySample } from '../sys/memory.js';
+import { ProcessTrees } from '../sys/tree.js';
+import { procStat } from '../sys/procstat.js';
 import type { Pool, Worker } from './pool.js';
 
 /** The recycle reasons, as counted for stats. */

@@ -2,8 +2,8 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Upstream } from '../router/upstream.js';
 import type { ToWorker } from '../worker/protocol.js';
-import { Statm, type MemorySample } from './memory.js';
-import type { TreeFigures } from './tree.js';
+import { Statm, type MemorySample } from '../sys/memory.js';
+import type { TreeFigures } from '../sys/tree.js';
 import type { Limit } from './watchdog.js';
 
 export type WorkerState = 'spawning' | 'serving' | 'draining' | 'stopping' | 'gone';

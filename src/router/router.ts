@@ -9,7 +9,7 @@
 // (request, upgrade, connection, response bytes, the sweep) is contained, answered and counted.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { procStat } from '../master/procstat.js';
+import { procStat } from '../sys/procstat.js';
 import { declaredTooLarge, hasBody, readBody, removeSpool, type BodyLimits, type Refusal } from './body.js';
 import { Connection, type ConnectionOwner } from './connection.js';
 import type { Exchange } from './exchange.js';

@@ -6,7 +6,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { parseAddress } from '../config/values.js';
 import * as log from '../log.js';
-import { StartupError } from '../master/startup-error.js';
+import { StartupError } from '../sys/startup-error.js';
 import { uwsgiStats, type StatsSource } from './collector.js';
 import { prometheusText } from './prometheus.js';
 

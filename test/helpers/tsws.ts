@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from '
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { children, treePss } from '../../src/master/memory.js';
+import { children, treePss } from '../../src/sys/memory.js';
 import { tempDir } from './files.js';
 
 export { tempDir };

@@ -1,6 +1,6 @@
 // The per-worker status table (SIGUSR1, fifo `s`): what uwsgitop shows, as text in the log.
-import { mib } from './memory.js';
-import type { Worker } from './pool.js';
+import { mib } from '../sys/memory.js';
+import type { Worker } from '../master/pool.js';
 
 function age(ms: number): string {
   const s = Math.floor(ms / 1000);

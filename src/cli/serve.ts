@@ -5,11 +5,11 @@ import { resolve } from 'node:path';
 import { EX_CONFIG } from '../config/errors.js';
 import type { Loaded } from '../config/load.js';
 import * as log from '../log.js';
-import { isDaemon, launchDaemon } from './daemon.js';
-import { configProblem, Master, resolveModule } from './master.js';
-import { runningPid } from './pidfile.js';
-import { applyUmask } from './privileges.js';
-import { applyFdLimit } from './fdlimit.js';
+import { isDaemon, launchDaemon } from '../sys/daemon.js';
+import { configProblem, Master, resolveModule } from '../master/master.js';
+import { runningPid } from '../sys/pidfile.js';
+import { applyUmask } from '../sys/privileges.js';
+import { applyFdLimit } from '../sys/fdlimit.js';
 
 /** Below this many open files, a busy server runs out of connections long before it runs out of CPU. */
 const LOW_FD_LIMIT = 1024;

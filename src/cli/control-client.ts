@@ -2,7 +2,7 @@
 // SIGTERM (uWSGI sends SIGINT: an immediate kill) and waits until the master has exited, then says so;
 // --reload sends SIGHUP (a zero-loss chain reload of the workers).
 import { existsSync } from 'node:fs';
-import { isAlive, readPid } from './pidfile.js';
+import { isAlive, readPid } from '../sys/pidfile.js';
 
 /** How long --stop waits for the master (its worker-reload-mercy is 60 s by default). */
 const STOP_WAIT_MS = 120_000;

@@ -1,11 +1,11 @@
-// ProcessTrees (src/master/tree.ts) against real processes: a "worker" that leads its group, with a child in
+// ProcessTrees (src/sys/tree.ts) against real processes: a "worker" that leads its group, with a child in
 // its group, a child that made its own group (counted through parentage while its parent lives), and a
 // double-forked helper (re-parented away, still in the group); across incremental scans, and when one exits.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ProcessTrees } from '../../src/master/tree.js';
+import { ProcessTrees } from '../../src/sys/tree.js';
 import { track, waitFor } from '../helpers/tsws.js';
 
 const stat = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1].split(' ');

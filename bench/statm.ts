@@ -13,9 +13,8 @@ import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '../src/config/load.js';
 import { descendants, PAGE, Statm } from '../src/sys/memory.js';
-import type { Pool } from '../src/master/pool.js';
-import { Watchdog } from '../src/master/watchdog.js';
-import { Worker } from '../src/master/worker-handle.js';
+import { Watchdog, type Supervised } from '../src/master/watchdog.js';
+import { Worker, type Life } from '../src/master/worker-handle.js';
 import type { Upstream } from '../src/router/upstream.js';
 import { ProcessTrees } from '../src/sys/tree.js';
 
@@ -57,11 +56,11 @@ try {
   s.close();
   // The per-request hook, on a Worker handle for the child (its statm held open as the pool does).
   const cfg = loadConfig({ iniSpecs: [], argv: [{ where: 'bench', key: 'reload-on-rss', value: '4000', expand: false }], env: {}, cwd: process.cwd() }).config;
-  const watchdog = new Watchdog(cfg, { all: new Set() } as unknown as Pool);
+  const watchdog = new Watchdog(cfg, { all: new Set() } as unknown as Supervised);
   const w = new Worker(1, 1, { pid } as ChildProcess, '');
-  w.state = 'serving';
   const exchanges: unknown[] = [{}];
-  w.upstream = { requests: 1, exchanges } as unknown as Upstream;
+  // A serving worker, as the pool's transition() would make it (this handle has no pool).
+  (w as { life: Life }).life = { state: 'serving', upstream: { requests: 1, exchanges } as unknown as Upstream };
   const hookBusy = nsPerCall(calls, () => watchdog.afterRequest(w));
   exchanges.length = 0;
   const hookIdle = nsPerCall(calls, () => watchdog.afterRequest(w));

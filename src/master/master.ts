@@ -19,6 +19,8 @@ import { bind } from '../sys/listen.js';
 import { StartupError } from '../sys/startup-error.js';
 import { removePidfile, writePidfile } from '../sys/pidfile.js';
 import { AppLoadError, Pool, type PoolOptions } from './pool.js';
+import { Reloader } from './reload.js';
+import { ProcessSpawner, type SpawnOptions } from './spawner.js';
 import { reread, show, type Reread } from './reconfigure.js';
 import { dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
 import { statusTable } from '../stats/status.js';
@@ -32,6 +34,8 @@ import { autoMaxConnections } from '../sys/fdlimit.js';
 export class Master implements Controlled, StatsSource {
   readonly router: Router;
   readonly pool: Pool;
+  private readonly spawner: ProcessSpawner;
+  private readonly reloader: Reloader;
   readonly watchdog: Watchdog;
   readonly runtimeDir: string;
   private tick: NodeJS.Timeout | null = null;
@@ -80,7 +84,9 @@ export class Master implements Controlled, StatsSource {
         if (w) void this.watchdog.harakiri(w, ex.req.method ?? '-', ex.req.url ?? '-', performance.now() - ex.sentAt);
       },
     });
-    this.pool = new Pool(this.poolOptions(cfg), this.router);
+    this.spawner = new ProcessSpawner(this.spawnOptions(cfg));
+    this.pool = new Pool(this.poolOptions(cfg), this.router, this.spawner);
+    this.reloader = new Reloader(this.pool);
     this.watchdog = new Watchdog(cfg, this.pool);
     this.fifos = new MasterFifos(cfg['master-fifo'].map((f) => resolve(f)), this);
     this.touches = [new TouchFiles(cfg['touch-reload'].map((f) => resolve(f)), false, this), new TouchFiles(cfg['touch-chain-reload'].map((f) => resolve(f)), true, this)];
@@ -89,15 +95,14 @@ export class Master implements Controlled, StatsSource {
   private poolOptions(cfg: Config): PoolOptions {
     return {
       processes: cfg.processes,
-      module: this.modulePath,
-      env: workerEnv(cfg),
-      runtimeDir: this.runtimeDir,
-      maxHeaderSize: cfg['buffer-size'],
       mercyMs: cfg['worker-reload-mercy'] * 1000,
       needApp: cfg['need-app'],
-      limitAs: cfg['limit-as'],
       requestLimit: (id) => this.watchdog.requestLimit(id),
     };
+  }
+
+  private spawnOptions(cfg: Config): SpawnOptions {
+    return { module: this.modulePath, env: workerEnv(cfg), runtimeDir: this.runtimeDir, maxHeaderSize: cfg['buffer-size'], limitAs: cfg['limit-as'] };
   }
 
   /** The master's own beat: limits and heartbeats of every worker, and the touch files. */
@@ -168,7 +173,7 @@ export class Master implements Controlled, StatsSource {
 
   /** Startup failed: kill the workers, clean up, and return the exit code. */
   private abort(code: number): number {
-    this.pool.killAll('startup failed');
+    void this.pool.stop('startup failed', true);
     this.router.stop();
     this.cleanup();
     return code;
@@ -193,7 +198,7 @@ export class Master implements Controlled, StatsSource {
    */
   reload(chain: boolean, why: string): void {
     if (this.stopping) return;
-    if (!this.ready || this.pool.reloading) {
+    if (!this.ready || this.reloader.running) {
       const asks = (this.queuedReload?.asks ?? 0) + 1;
       this.queuedReload = { chain, why, asks };
       log.info(`reload (${why}) queued: ${this.ready ? 'a reload is running' : 'still starting'}; it starts once that is done${asks > 1 ? ` (${asks} asked meanwhile: one reload, of the newest files)` : ''}`);
@@ -202,7 +207,7 @@ export class Master implements Controlled, StatsSource {
     const previous = { cfg: this.cfg, modulePath: this.modulePath, setBy: this.setBy };
     if (!this.reconfigure(why)) return this.runQueuedReload();
     notify({ RELOADING: '1', STATUS: `reloading workers (${why})` });
-    void this.pool.reload(chain, why).then(({ fresh, failed }) => {
+    void this.reloader.reload(chain, why).then(({ fresh, failed }) => {
       if (fresh.length === 0 && failed > 0 && !this.stopping && this.cfg !== previous.cfg) {
         log.warn(`reload (${why}): no new worker started, so the previous configuration stays in force`);
         this.apply(previous.cfg, previous.modulePath, previous.setBy);
@@ -218,7 +223,7 @@ export class Master implements Controlled, StatsSource {
 
   private runQueuedReload(): void {
     const q = this.queuedReload;
-    if (!q || this.stopping || !this.ready || this.pool.reloading) return;
+    if (!q || this.stopping || !this.ready || this.reloader.running) return;
     this.queuedReload = null;
     this.reload(q.chain, `${q.why}, queued`);
   }
@@ -260,6 +265,7 @@ export class Master implements Controlled, StatsSource {
     this.setBy = setBy;
     this.watchdog.configure(cfg);
     this.router.configure(routerOptions(cfg, this.runtimeDir));
+    this.spawner.opts = this.spawnOptions(cfg);
     this.pool.configure(this.poolOptions(cfg));
     if (intervalChanged) this.startTick();
   }
@@ -289,7 +295,7 @@ export class Master implements Controlled, StatsSource {
     notify({ STOPPING: '1', STATUS: `stopping gracefully (${why})` });
     const deadline = setTimeout(() => this.quickStop(`worker-reload-mercy ${mercy}s expired`), mercy * 1000);
     await this.router.close();
-    await this.pool.stopAll('graceful stop');
+    await this.pool.stop('graceful stop');
     clearTimeout(deadline);
     this.finish(0);
   }
@@ -301,8 +307,7 @@ export class Master implements Controlled, StatsSource {
     log.info(`quick stop (${why})`);
     notify({ STOPPING: '1', STATUS: `quick stop (${why})` });
     this.router.server.close();
-    this.pool.killAll(why);
-    void this.pool.stopAll('quick stop').then(() => this.finish(0));
+    void this.pool.stop(why, true).then(() => this.finish(0));
   }
 
   private finish(code: number): void {

@@ -1,223 +1,313 @@
-// Worker slots and their state machine:
-//   spawning ──ready──▶ serving ──recycle/reload/stop──▶ draining ──in-flight = 0──▶ stopping ──exit──▶ gone
-// A slot (worker id 1..processes) always has one current worker; a recycled worker keeps draining beside its
-// replacement until its last request ends. Crashes respawn with exponential backoff.
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+// The pool: worker slots 1..processes, and every worker's life in them. Read it as gunicorn's arbiter:
+//   events   ready, exit, an app's fatal exception, the router's "drained", the watchdog's verdicts,
+//            TTIN/TTOU, a reload's request for a successor, stop
+//   → transition(worker, to, why)   the one writer of a worker's state (edges in lifecycle.ts)
+//   → manage()                      restores the invariant: each slot has one worker spawning or serving
+//                                   (unless it waits out a crash backoff); the only place that spawns
+// A recycled worker leaves its slot at once and drains beside its replacement until its last request ends.
+import type { ChildProcess } from 'node:child_process';
 import * as log from '../log.js';
-import type { Router } from '../router/router.js';
-import { createUpstream, type Upstream } from '../router/upstream.js';
+import type { Upstream } from '../router/exchange.js';
+import { createUpstream } from '../router/upstream.js';
 import { softFdLimit } from '../sys/fdlimit.js';
 import type { MemorySample } from '../sys/memory.js';
-import type { Limit } from './watchdog.js';
-import { afterOutput, Worker } from './worker-handle.js';
-import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from '../worker/protocol.js';
+import { EXIT_LOAD_ERROR, type ToMaster } from '../worker/protocol.js';
+import { backoffMs, canMove, failuresAfter } from './lifecycle.js';
+import type { Spawner } from './spawner.js';
+import { Worker, type Life, type RecycleReason, type WorkerState } from './worker-handle.js';
 
 export { Worker };
 
-const WORKER_ENTRY = new URL('../worker/worker.js', import.meta.url).pathname;
-
-/**
- * SIGKILL what is left of a worker's process group once the worker has exited: children the app spawned,
- * double-forked helpers (issue 10, finding 5). Only a process that left the group (setsid, setpgid) escapes;
- * systemd's KillMode=control-group, or a container's PID namespace, contains those. The pgid is the
- * worker's pid, and the kernel does not reuse a pid while a group of that id has members.
- */
-function killGroup(w: Worker): void {
-  if (w.pid <= 0) return; // kill(-0) would be the master's own group
-  try {
-    process.kill(-w.pid, 'SIGKILL');
-  } catch {
-    // ESRCH: nothing was left in the group
-  }
-}
-
-/** Consecutive failures before backoff starts, and its first and longest delays. */
-const BACKOFF_BASE_MS = 250;
-const BACKOFF_MAX_MS = 30_000;
-/** A worker that served this long resets its slot's failure count. */
-const STABLE_AFTER_MS = 10_000;
-
 export interface PoolOptions {
   readonly processes: number;
-  readonly module: string;
-  readonly env: NodeJS.ProcessEnv;
-  readonly runtimeDir: string;
-  readonly maxHeaderSize: number;
   readonly mercyMs: number;
   readonly needApp: boolean;
-  /** RLIMIT_AS for worker processes in bytes (limit-as); 0 = none. */
-  readonly limitAs: number;
   /** This incarnation's max-requests (with delta and jitter); 0 = none. */
   readonly requestLimit: (id: number) => number;
+}
+
+/** What the pool asks of the router. */
+export interface Routing {
+  add(up: Upstream): void;
+  drain(up: Upstream): void;
+  pause(up: Upstream): void;
+  resume(up: Upstream): void;
+  remove(up: Upstream): void;
+}
+
+/** Time, for backoff and mercy: the real one, or a fake in unit tests. */
+export interface Clock {
+  now(): number;
+  setTimeout(f: () => void, ms: number): NodeJS.Timeout;
+  clearTimeout(t: NodeJS.Timeout): void;
+}
+
+const realClock: Clock = { now: Date.now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t) };
+
+/** How a reload's new worker for a slot ended up: it took the slot, it never started, or the slot moved on. */
+export type Outcome = 'replaced' | 'failed' | 'superseded';
+export interface Replaced {
+  readonly outcome: Outcome;
+  readonly memory: MemorySample | null;
+}
+
+interface Slot {
+  readonly id: number;
+  /** The worker holding the slot, spawning or serving; null while the slot waits out a backoff. */
+  current: Worker | null;
+  /** A reload asked for a successor of `of`; `by` starts beside it and takes the slot once ready. */
+  replace: { readonly of: Worker; readonly why: string; by: Worker | null; readonly settle: (o: Outcome) => void } | null;
+  failures: number;
+  /** No start before this (clock time): the crash backoff. */
+  notBefore: number;
+  /** Its last worker failed: the next start is a respawn. */
+  respawn: boolean;
 }
 
 /** Raised by start() when the app cannot load and need-app is on. */
 export class AppLoadError extends Error {}
 
 export class Pool {
-  /** Current worker of each slot. */
-  private readonly slots = new Map<number, Worker>();
-  /** Every live worker: current ones and draining ones. */
+  private readonly slots = new Map<number, Slot>();
+  /** Every live worker: current ones, reload successors and draining ones. */
   readonly all = new Set<Worker>();
-  private readonly failures = new Map<number, number>();
-  private readonly respawnTimers = new Map<number, NodeJS.Timeout>();
+  /** How many slots there should be: `processes`, moved by TTIN/TTOU. */
+  private target: number;
   private generation = 0;
+  /** Generations up to this one are the first workers; every later spawn is a respawn or a replacement. */
+  private firstGenerations = 0;
   private stopping = false;
   private starting: { resolve(): void; reject(e: Error): void } | null = null;
+  /** Slots whose worker has been ready at least once: startup is over when every slot has been. */
+  private readonly readyOnce = new Set<number>();
   private exitWaiters: (() => void)[] = [];
+  /** One timer for the earliest end of a backoff. */
+  private wake: { at: number; timer: NodeJS.Timeout } | null = null;
+  private readonly byUpstream = new Map<Upstream, Worker>();
   /** Recycles and kills by reason, for the log and stats. */
-  readonly recycles = new Map<Limit, number>();
+  readonly recycles = new Map<RecycleReason, number>();
   /** Workers that died without being asked to. */
   crashes = 0;
   /** Spawns after the first `processes` (replacements and respawns). */
   respawns = 0;
-  /** Per worker id, across incarnations: spawns, requests of exited incarnations, last recycle reason. */
-  readonly history = new Map<number, { spawns: number; requests: number; lastReason: string }>();
-  private readonly byUpstream = new Map<Upstream, Worker>();
-
-  /** Generations up to this one are the first workers; every later spawn is a respawn or a replacement. */
-  private firstGenerations = 0;
+  /** Per worker id, across incarnations: spawns, requests and per-core requests of exited incarnations, last reason. */
+  readonly history = new Map<number, { spawns: number; requests: number; cores: number[]; lastReason: string }>();
 
   constructor(
     private opts: PoolOptions,
-    private readonly router: Router,
-  ) {}
+    private readonly router: Routing,
+    private readonly spawner: Spawner,
+    private readonly clock: Clock = realClock,
+  ) {
+    this.target = opts.processes;
+  }
 
   /** Spawn every worker; resolves when all are ready, rejects with the app's error (need-app). */
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.starting = { resolve, reject };
-      this.firstGenerations = this.opts.processes;
-      for (let id = 1; id <= this.opts.processes; id++) this.slots.set(id, this.spawn(id));
+      this.firstGenerations = this.target;
+      this.manage();
     });
   }
 
-  /**
-   * A reload's new options (module, env, limit-as) for every worker spawned from now on, worker-reload-mercy
-   * for every retirement from now on; a changed `processes` adds or retires slots at once.
-   */
+  /** A reload's options; a changed `processes` adds or retires slots (a TTIN/TTOU count stays while the file says the same). */
   configure(opts: PoolOptions): void {
-    const resize = opts.processes !== this.opts.processes;
+    if (opts.processes !== this.opts.processes) this.target = opts.processes;
     this.opts = opts;
-    if (!resize) return; // a count changed by TTIN/TTOU stays as it is while the file says the same
-    for (let n = this.slots.size; n < opts.processes; n++) this.addWorker();
-    for (let n = this.slots.size; n > opts.processes; n--) this.removeWorker();
+    this.manage();
+  }
+
+  get processes(): number {
+    return this.target;
   }
 
   workers(): Worker[] {
     return [...this.all].sort((a, b) => a.id - b.id || a.generation - b.generation);
   }
 
+  workerOf(up: Upstream): Worker | undefined {
+    return this.byUpstream.get(up);
+  }
+
+  /**
+   * Is a worker serving, or one on its way? False only while every slot waits out a crash backoff: then the
+   * router answers 503 at once instead of queueing requests for a worker that may be minutes away.
+   */
+  available(): boolean {
+    for (const w of this.all) if (w.state === 'serving' || w.state === 'spawning') return true;
+    return false;
+  }
+
+  /** Is a worker still draining after a recycle for `cause`? */
+  recycling(cause: RecycleReason): boolean {
+    for (const w of this.all) if (w.life.state === 'draining' && w.life.cause === cause) return true;
+    return false;
+  }
+
+  // ---- the reconcile step ------------------------------------------------------------------------------
+
+  /**
+   * After every event: slots above the target are retired, missing ones added; each slot without a worker
+   * gets one (a reload's successor if one is starting, else a new spawn once its backoff is over); a slot a
+   * reload asked to replace gets its successor. The only place that spawns for a slot.
+   */
+  private manage(): void {
+    if (this.stopping) return;
+    for (let id = this.slots.size; id > this.target; id--) this.dropSlot(id, 'one worker less');
+    for (let id = this.slots.size + 1; id <= this.target; id++) {
+      this.slots.set(id, { id, current: null, replace: null, failures: 0, notBefore: 0, respawn: false });
+    }
+    const now = this.clock.now();
+    let wakeAt = Infinity;
+    for (const s of this.slots.values()) {
+      const r = s.replace;
+      if (!s.current && r?.by) s.current = r.by; // its predecessor went meanwhile: the successor has the slot
+      if (!s.current) {
+        if (now < s.notBefore) {
+          wakeAt = Math.min(wakeAt, s.notBefore);
+          continue;
+        }
+        s.current = this.spawn(s.id);
+        if (s.respawn) log.info(`worker ${s.id} respawned`);
+        s.respawn = false;
+      }
+      if (r && !r.by) {
+        if (s.current === r.of && r.of.state === 'serving') r.by = this.spawn(s.id);
+        else this.settle(s, 'superseded'); // the slot moved on before the reload reached it: its worker is new
+      }
+    }
+    this.wakeAt(wakeAt);
+    this.checkStarted();
+  }
+
+  private wakeAt(at: number): void {
+    if (this.wake && this.wake.at <= at) return;
+    if (this.wake) this.clock.clearTimeout(this.wake.timer);
+    this.wake = at === Infinity ? null : { at, timer: this.clock.setTimeout(() => ((this.wake = null), this.manage()), at - this.clock.now()) };
+  }
+
+  private dropSlot(id: number, why: string): void {
+    const s = this.slots.get(id)!;
+    this.slots.delete(id);
+    const successor = s.replace?.by;
+    this.settle(s, 'superseded');
+    if (successor) this.retire(successor, why);
+    if (s.current) this.retire(s.current, why);
+  }
+
+  private settle(s: Slot, outcome: Outcome): void {
+    const r = s.replace;
+    s.replace = null;
+    r?.settle(outcome);
+  }
+
+  private checkStarted(): void {
+    if (!this.starting) return;
+    for (const id of this.slots.keys()) if (!this.readyOnce.has(id)) return;
+    this.starting.resolve();
+    this.starting = null;
+  }
+
+  // ---- the state machine -------------------------------------------------------------------------------
+
+  /**
+   * The one writer of a worker's state: refuses an edge the state machine lacks (false), moves, and does what
+   * entering the state means. A worker that leaves spawning or serving leaves its slot.
+   */
+  private transition(w: Worker, to: WorkerState, why = '', opts: { cause?: RecycleReason | null; kill?: boolean } = {}): boolean {
+    const from = w.life;
+    if (!canMove(from.state, to)) return false;
+    const up = w.upstream;
+    const mercy = 'mercy' in from ? from.mercy : null;
+    let next: Life;
+    switch (to) {
+      case 'serving':
+        next = { state: 'serving', upstream: createUpstream(w.id, w.pid, w.socketPath) };
+        break;
+      case 'draining':
+        next = { state: 'draining', upstream: up!, why, cause: opts.cause ?? null, mercy: this.mercy(w) };
+        break;
+      case 'stopping':
+        next = { state: 'stopping', upstream: up, why: 'why' in from ? from.why || why : why, cause: opts.cause ?? null, mercy, killed: !!opts.kill };
+        break;
+      default:
+        next = { state: 'gone', upstream: up, why: 'why' in from ? from.why : '' };
+    }
+    (w as { life: Life }).life = next;
+    const s = this.slots.get(w.id);
+    if (s?.current === w && to !== 'serving') s.current = null;
+
+    if (next.state === 'serving') {
+      w.readyAt = this.clock.now();
+      w.lastPong = w.readyAt;
+      this.byUpstream.set(next.upstream, w);
+      w.measure(); // stats show its memory from the start, not 0 until the first poll
+      log.info(`${w.label} ready in ${w.readyAt - w.spawnedAt} ms`);
+      this.router.add(next.upstream);
+    } else if (next.state === 'draining') {
+      // Responses still in flight end with Connection: close, and the router closes its idle sockets: both
+      // sides agree no further request goes over them. The router may report it drained at once.
+      w.send({ type: 'drain' });
+      this.router.drain(next.upstream);
+    } else if (next.state === 'stopping') {
+      if (opts.kill) {
+        if (from.state === 'serving') this.router.drain(up!);
+        w.child.kill('SIGKILL');
+      } else w.send({ type: 'stop' });
+    } else if (next.state === 'gone') {
+      if (mercy) this.clock.clearTimeout(mercy);
+      this.all.delete(w);
+      if (up) {
+        this.router.remove(up);
+        this.byUpstream.delete(up);
+      }
+    }
+    return true;
+  }
+
+  private mercy(w: Worker): NodeJS.Timeout {
+    return this.clock.setTimeout(() => this.kill(w, `did not stop within worker-reload-mercy ${this.opts.mercyMs / 1000}s`), this.opts.mercyMs);
+  }
+
+  // ---- events from the worker ------------------------------------------------------------------------
+
   private spawn(id: number): Worker {
     const generation = ++this.generation;
-    const socketPath = join(this.opts.runtimeDir, `w${id}.${generation}.sock`);
-    const boot: WorkerBoot = {
-      id,
-      generation,
-      socketPath,
-      module: this.opts.module,
-      // Room for the X-Forwarded-* headers the router adds to a request it accepted at buffer-size.
-      maxHeaderSize: this.opts.maxHeaderSize + 4096,
-      title: `tsws worker ${id}`,
-    };
-    log.flushNow();
-    const args = [WORKER_ENTRY, JSON.stringify(boot)];
-    const options = {
-      env: this.opts.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
-      serialization: 'json' as const,
-      // The worker leads its own process group (setsid), so that what the app starts — and what that starts
-      // — can be ended with the worker: a killpg once it has exited (reap); the watchdog charges the group's
-      // memory to the worker. Terminal signals (Ctrl-C) now reach only the master, which stops the workers
-      // in order anyway.
-      detached: true,
-    };
-    let child: ChildProcess;
-    let failure: NodeJS.ErrnoException | null = null;
-    try {
-      // Node cannot call setrlimit(): with limit-as the worker starts through sh, whose `ulimit -v` sets
-      // RLIMIT_AS before it execs node (the IPC channel survives the exec).
-      child = this.opts.limitAs
-        ? spawn('/bin/sh', ['-c', 'ulimit -v "$0" && exec "$@"', String(Math.floor(this.opts.limitAs / 1024)), process.execPath, ...args], options)
-        : spawn(process.execPath, args, options);
-    } catch (e) {
-      child = new ChildProcess();
-      failure = e as NodeJS.ErrnoException;
-    }
+    const { child, socketPath } = this.spawner.spawn(id, generation);
     const w = new Worker(id, generation, child, socketPath);
     w.requestLimit = this.opts.requestLimit(id);
-    const h = this.history.get(id) ?? { spawns: 0, requests: 0, lastReason: '' };
+    const h = this.history.get(id) ?? { spawns: 0, requests: 0, cores: [], lastReason: '' };
     h.spawns++;
     this.history.set(id, h);
     if (generation > this.firstGenerations) this.respawns++;
     this.all.add(w);
-    if (failure || child.pid === undefined) {
-      // Out of fds (EMFILE: every idle client connection holds one in the master), processes (EAGAIN) or
-      // memory, spawn() either throws or returns a child with no pid and no pipes, and says why in an
-      // 'error' event. It is a start that failed: logged, and retried with the crash backoff. Asynchronous,
-      // because every caller puts the returned worker in its slot first.
-      if (failure) setImmediate(() => this.spawnFailed(w, failure));
-      else child.once('error', (e) => this.spawnFailed(w, e));
+    if (child.pid === undefined) {
+      child.once('error', (e) => this.spawnFailed(w, e));
       return w;
     }
-    // The app's own output goes to the same log as the master's, and follows it across log reopens.
-    child.stdout!.on('data', (b: Buffer) => log.raw(b));
-    child.stderr!.on('data', (b: Buffer) => log.raw(b));
+    w.measure(); // a live worker never shows rss 0 in the stats
     child.on('message', (m: ToMaster) => this.onMessage(w, m));
-    child.on('exit', (code, signal) => {
-      killGroup(w);
-      w.statm.close(); // reaped: every way a worker ends passes here (crash, recycle, stop, reload, kill)
-      // A worker that failed to load has just printed its error: let that output reach the log first.
-      if (code === EXIT_LOAD_ERROR) afterOutput(child, () => this.onExit(w, code, signal));
-      else this.onExit(w, code, signal);
-    });
+    child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
     child.on('error', (e) => log.warn(`${w.label}: ${e.message}`));
     log.info(`${w.label} spawned`);
     return w;
   }
 
   private spawnFailed(w: Worker, e: NodeJS.ErrnoException): void {
-    if (w.state === 'gone') return;
     const code = e.code ?? 'error';
     const why =
       code === 'EMFILE' || code === 'ENFILE'
         ? ` (the master is out of file descriptors${softFdLimit() ? `, max open files ${softFdLimit()}` : ''}: each client connection holds one; see max-fd)`
         : '';
     log.warn(`${w.label}: spawn failed: ${code}${why}: ${e.message}`);
-    this.onExit(w, null, null, `spawn failed: ${code}`);
+    this.ended(w, null, null, `spawn failed: ${code}`);
   }
 
   private onMessage(w: Worker, m: ToMaster): void {
     switch (m.type) {
       case 'ready':
-        if (w.state !== 'spawning') return;
-        w.state = 'serving';
-        w.readyAt = Date.now();
-        w.lastPong = w.readyAt;
-        w.upstream = createUpstream(w.id, w.pid, w.socketPath);
-        this.byUpstream.set(w.upstream, w);
-        log.info(`${w.label} ready in ${w.readyAt - w.spawnedAt} ms`);
-        if (w.predecessor && !this.stopping && this.slots.get(w.id) === w.predecessor) {
-          // A reload: the new worker takes the slot, then the old one drains (capacity never dips).
-          this.slots.set(w.id, w);
-          this.router.add(w.upstream);
-          this.retire(w.predecessor, `replaced by pid ${w.pid} (${this.reloadReason})`);
-          w.predecessor = null;
-          w.onReady?.('replaced');
-          return;
-        }
-        if (this.stopping || this.slots.get(w.id) !== w) {
-          // A reload's new worker whose old one died or was recycled meanwhile: the slot was refilled
-          // already. It started fine, so this is no failure of the reload.
-          w.predecessor = null;
-          this.retire(w, 'no longer needed');
-          w.onReady?.('superseded');
-          return;
-        }
-        this.router.add(w.upstream);
-        this.readyOnce.add(w.id);
-        this.checkStarted();
+        this.ready(w);
         break;
       case 'exception':
         w.exceptions++;
@@ -231,269 +321,190 @@ export class Pool {
     }
   }
 
-  /** Slots whose worker has been ready at least once: startup is over when every slot has been. */
-  private readonly readyOnce = new Set<number>();
-
-  private checkStarted(): void {
-    if (!this.starting) return;
-    for (const id of this.slots.keys()) if (!this.readyOnce.has(id)) return;
-    this.starting.resolve();
-    this.starting = null;
+  private ready(w: Worker): void {
+    if (!this.transition(w, 'serving')) return;
+    const s = this.slots.get(w.id);
+    const r = s?.replace;
+    if (s && r?.by === w) {
+      // A reload: the new worker takes the slot, then the old one drains (capacity never dips).
+      if (s.current === r.of) {
+        s.current = w;
+        this.retire(r.of, `replaced by pid ${w.pid} (${r.why})`);
+      }
+      this.settle(s, 'replaced');
+    }
+    if (this.stopping || s?.current !== w) {
+      this.retire(w, 'no longer needed'); // its slot was dropped while it started
+      return;
+    }
+    this.readyOnce.add(w.id);
+    this.checkStarted();
   }
+
+  private onExit(w: Worker, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    this.spawner.reap(w.pid);
+    w.statm.close(); // reaped: every way a worker ends passes here (crash, recycle, stop, reload, kill)
+    // A worker that failed to load has just printed its error: let that output reach the log first.
+    if (code === EXIT_LOAD_ERROR) this.spawner.afterOutput(child, () => this.ended(w, code, signal));
+    else this.ended(w, code, signal);
+  }
+
+  private ended(w: Worker, code: number | null, signal: NodeJS.Signals | null, failedSpawn = ''): void {
+    const was = w.state;
+    const s = this.slots.get(w.id);
+    const held = s?.current === w; // a crash of the slot's worker (it leaves the slot in transition)
+    if (!this.transition(w, 'gone')) return;
+    const up = w.upstream;
+    const how = failedSpawn || (signal ? `killed by signal ${signal}` : `exit code ${code}`);
+    const asked = was === 'stopping' || was === 'draining';
+    if (!asked) this.crashes++;
+    const h = this.history.get(w.id);
+    if (h && up) {
+      h.requests += up.requests;
+      up.coreRequests.forEach((n, i) => (h.cores[i] = (h.cores[i] ?? 0) + n));
+    }
+    if (h) h.lastReason = w.reason || (asked ? '' : `died (${how})`);
+    if (asked) log.info(`${w.label} stopped (${w.reason}; ${how})`);
+    else if (code === EXIT_LOAD_ERROR) log.warn(`${w.label} could not load the app (${how}); its error is above`);
+    else if (!failedSpawn) log.warn(`${w.label} died (${how})${was === 'spawning' ? ' before it was ready' : ''}`);
+
+    const r = s?.replace;
+    if (s && r?.by === w && !held) {
+      // A reload's new worker failed to come up: the old one keeps serving; no respawn loop of broken code.
+      log.warn(`reload of worker ${w.id} failed: the new worker did not start (${how}); pid ${r.of.pid} keeps serving`);
+      this.settle(s, 'failed');
+    } else if (s && held && !asked) {
+      if (r?.by === w) this.settle(s, 'failed');
+      this.failed(s, w);
+      if (this.starting && (code === EXIT_LOAD_ERROR || was === 'spawning')) {
+        const starting = this.starting;
+        this.starting = null;
+        if (this.opts.needApp) {
+          starting.reject(new AppLoadError(`${w.label} ${code === EXIT_LOAD_ERROR ? 'could not load the app' : `died before it was ready (${how})`}`));
+          return;
+        }
+        starting.resolve(); // need-app off: the master stays up, answers 503 and keeps trying
+      }
+    }
+    if (this.all.size === 0) for (const f of this.exitWaiters.splice(0)) f();
+    this.manage();
+  }
+
+  /** The slot's worker failed (crash, or an exception right after start): its next start backs off. */
+  private failed(s: Slot, w: Worker): void {
+    s.failures = failuresAfter(s.failures, w.readyAt ? this.clock.now() - w.readyAt : 0);
+    const delay = backoffMs(s.failures);
+    s.notBefore = this.clock.now() + delay;
+    s.respawn = true;
+    if (delay > 0) log.warn(`worker ${s.id} failed ${s.failures} times in a row; respawning in ${(delay / 1000).toFixed(2)}s`);
+  }
+
+  // ---- what the master, the router and the watchdog ask ----------------------------------------------
 
   /**
    * Recycle `w`: it gets no new request from now on, a fresh worker takes its slot at once, and it exits
    * once its requests in flight have ended (or at worker-reload-mercy).
    */
-  recycle(w: Worker, reason: string, limit: Limit): void {
+  recycle(w: Worker, reason: string, cause: RecycleReason): void {
     if (w.state !== 'serving' && w.state !== 'spawning') return;
-    w.limit = limit;
-    this.recycles.set(limit, (this.recycles.get(limit) ?? 0) + 1);
+    this.recycles.set(cause, (this.recycles.get(cause) ?? 0) + 1);
     log.info(`${w.label} recycling: ${reason}`);
-    if (!this.stopping && this.slots.get(w.id) === w) {
-      // An app that throws right after every start is a crash loop: its replacements back off like respawns.
-      if (limit === 'exception') this.respawnLater(w);
-      else this.slots.set(w.id, this.spawn(w.id));
-    }
-    this.retire(w, reason, true);
-  }
-
-  /** Is a worker still draining after a recycle for `limit`? */
-  recycling(limit: Limit): boolean {
-    for (const w of this.all) if (w.limit === limit && w.state === 'draining') return true;
-    return false;
+    const s = this.slots.get(w.id);
+    // An app that throws right after every start is a crash loop: its replacements back off like respawns.
+    if (cause === 'exception' && s?.current === w) this.failed(s, w);
+    this.retire(w, reason, cause);
+    this.manage();
   }
 
   /** Take `w` out of service: no new requests; it stops once its last request ends, or is killed at mercy. */
-  retire(w: Worker, reason: string, logged = false): void {
-    if (w.state === 'draining' || w.state === 'stopping' || w.state === 'gone') return;
-    w.reason = reason;
-    w.mercy = setTimeout(() => this.kill(w, `did not stop within worker-reload-mercy ${this.opts.mercyMs / 1000}s`), this.opts.mercyMs);
-    if (w.state === 'spawning' || !w.upstream) {
-      // Nothing was ever routed to it.
-      w.state = 'stopping';
-      w.child.kill('SIGKILL');
-      return;
-    }
-    w.state = 'draining';
-    if (!logged) log.info(`${w.label} draining: ${reason}`);
-    // Responses still in flight end with Connection: close, and the router closes its idle sockets: both
-    // sides agree no further request goes over them.
-    this.send(w, { type: 'drain' });
-    this.router.drain(w.upstream);
-  }
-
-  /** An unresponsive worker gets no new request until its event loop answers again. */
-  pause(w: Worker): void {
-    if (w.upstream && w.state === 'serving') this.router.pause(w.upstream);
-  }
-
-  resume(w: Worker): void {
-    if (w.upstream && w.state === 'serving') this.router.resume(w.upstream);
-  }
-
-  workerOf(up: Upstream): Worker | undefined {
-    return this.byUpstream.get(up);
+  private retire(w: Worker, why: string, cause: RecycleReason | null = null): void {
+    if (w.state === 'spawning') this.transition(w, 'stopping', why, { cause, kill: true }); // nothing was ever routed to it
+    else if (this.transition(w, 'draining', why, { cause }) && !cause) log.info(`${w.label} draining: ${why}`);
   }
 
   /** The router reports that a draining worker has nothing in flight. */
   drained(up: Upstream): void {
     const w = this.byUpstream.get(up);
-    if (!w || w.state !== 'draining') return;
-    w.state = 'stopping';
-    this.send(w, { type: 'stop' });
+    if (w?.state === 'draining') this.transition(w, 'stopping');
   }
 
-  /** SIGKILL now; with `limit`, a watchdog kill counted like a recycle (its slot is refilled at once). */
-  kill(w: Worker, why: string, limit?: Limit): void {
-    if (w.state === 'gone' || w.killed) return;
-    w.killed = true;
+  /** SIGKILL now; with a `cause`, a watchdog kill counted like a recycle (its slot is refilled at once). */
+  kill(w: Worker, why: string, cause?: RecycleReason): void {
+    const life = w.life;
+    if (life.state === 'gone' || (life.state === 'stopping' && life.killed)) return;
     log.warn(`${w.label} killed: ${why}`);
-    w.reason ||= why;
-    if (limit) {
-      w.limit = limit;
-      this.recycles.set(limit, (this.recycles.get(limit) ?? 0) + 1);
-      if (w.upstream && w.state === 'serving') this.router.drain(w.upstream);
-      w.state = 'stopping';
-      if (!this.stopping && this.slots.get(w.id) === w) this.slots.set(w.id, this.spawn(w.id));
-    }
-    w.child.kill('SIGKILL');
+    if (cause) this.recycles.set(cause, (this.recycles.get(cause) ?? 0) + 1);
+    if (life.state === 'stopping') {
+      life.killed = true;
+      w.child.kill('SIGKILL');
+    } else this.transition(w, 'stopping', why, { cause, kill: true });
+    this.manage();
   }
 
+  /** An unresponsive worker gets no new request until its event loop answers again. */
+  pause(w: Worker): void {
+    if (w.life.state === 'serving') this.router.pause(w.life.upstream);
+  }
 
-  private send(w: Worker, m: ToWorker): void {
-    if (!w.child.connected) {
-      w.child.kill('SIGKILL');
-      return;
-    }
-    w.child.send(m, (err) => {
-      if (err) w.child.kill('SIGKILL');
+  resume(w: Worker): void {
+    if (w.life.state === 'serving') this.router.resume(w.life.upstream);
+  }
+
+  /**
+   * A reload's successor for `old`, which keeps serving until the successor is ready; resolves with how that
+   * ended. See reload.ts for the order in which slots are replaced.
+   */
+  replace(old: Worker, why: string): Promise<Replaced> {
+    const s = this.slots.get(old.id);
+    if (this.stopping || !s || s.current !== old || s.replace) return Promise.resolve({ outcome: 'superseded', memory: null });
+    return new Promise((resolve) => {
+      const r: NonNullable<Slot['replace']> = {
+        of: old,
+        why,
+        by: null,
+        // The new worker's memory as it was ready, before its first request: the floor for memory limits.
+        settle: (outcome) => resolve({ outcome, memory: outcome === 'replaced' ? (r.by?.ownMemory() ?? null) : null }),
+      };
+      s.replace = r;
+      this.manage();
     });
   }
 
-  private onExit(w: Worker, code: number | null, signal: NodeJS.Signals | null, failedSpawn = ''): void {
-    const was = w.state;
-    w.state = 'gone';
-    if (w.mercy) clearTimeout(w.mercy);
-    this.all.delete(w);
-    if (w.upstream) {
-      this.router.remove(w.upstream);
-      this.byUpstream.delete(w.upstream);
-    }
-    const how = failedSpawn || (signal ? `killed by signal ${signal}` : `exit code ${code}`);
-    const asked = was === 'stopping' || was === 'draining';
-    if (!asked) this.crashes++;
-    const h = this.history.get(w.id);
-    if (h) {
-      h.requests += w.upstream?.requests ?? 0;
-      h.lastReason = w.reason || (asked ? '' : `died (${how})`);
-    }
-    if (asked) log.info(`${w.label} stopped (${w.reason}; ${how})`);
-    else if (code === EXIT_LOAD_ERROR) log.warn(`${w.label} could not load the app (${how}); its error is above`);
-    else if (!failedSpawn) log.warn(`${w.label} died (${how})${was === 'spawning' ? ' before it was ready' : ''}`);
-    if (w.predecessor) {
-      // A reload's new worker failed to come up: the old one keeps serving; no respawn loop of broken code.
-      log.warn(`reload of worker ${w.id} failed: the new worker did not start (${how}); pid ${w.predecessor.pid} keeps serving`);
-      w.onReady?.('failed');
-      return;
-    }
-
-    if (this.starting && !asked && (code === EXIT_LOAD_ERROR || was === 'spawning')) {
-      const starting = this.starting;
-      this.starting = null;
-      if (this.opts.needApp) {
-        starting.reject(new AppLoadError(`${w.label} ${code === EXIT_LOAD_ERROR ? 'could not load the app' : `died before it was ready (${how})`}`));
-        return;
-      }
-      starting.resolve(); // need-app off: the master stays up, answers 503 and keeps trying
-    }
-    if (this.all.size === 0) {
-      for (const f of this.exitWaiters.splice(0)) f();
-    }
-    if (this.stopping || asked || this.slots.get(w.id) !== w) return;
-    this.respawnLater(w);
-  }
-
-  /** Respawn a crashed slot: at once the first time, then with doubling delays while it keeps failing. */
-  private respawnLater(w: Worker): void {
-    const lived = w.readyAt ? Date.now() - w.readyAt : 0;
-    const n = lived > STABLE_AFTER_MS ? 1 : (this.failures.get(w.id) ?? 0) + 1;
-    this.failures.set(w.id, n);
-    const delay = n <= 1 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (n - 2));
-    if (delay > 0) log.warn(`worker ${w.id} failed ${n} times in a row; respawning in ${(delay / 1000).toFixed(2)}s`);
-    const t = setTimeout(() => {
-      this.respawnTimers.delete(w.id);
-      if (this.stopping) return;
-      this.slots.set(w.id, this.spawn(w.id));
-      log.info(`worker ${w.id} respawned`);
-    }, delay);
-    this.respawnTimers.set(w.id, t);
-  }
-
-  private reloadReason = '';
-  /** A reload is replacing workers; another one is refused until it is done. */
-  reloading = false;
-
-  /**
-   * Start a successor for the worker in slot `id`; resolves once it serves (and the old one drains), or not,
-   * with its memory as it was ready, before its first request.
-   */
-  private succeed(old: Worker): Promise<{ outcome: 'replaced' | 'failed' | 'superseded'; memory: MemorySample | null }> {
-    const s = this.spawn(old.id);
-    s.predecessor = old;
-    return new Promise((resolve) => (s.onReady = (outcome) => resolve({ outcome, memory: outcome === 'replaced' ? s.ownMemory() : null })));
-  }
-
-  /**
-   * Graceful reload, new app code in fresh workers. `chain`: one slot at a time, the next only once the
-   * previous new worker is ready (uWSGI's chain reload). Otherwise every slot at once, each old worker
-   * draining as soon as its own successor is ready. A new worker that fails to start leaves the old one
-   * serving and stops a chain. Resolves with the memory of each new worker that took its slot (as it was
-   * ready), and how many new workers failed to start.
-   */
-  async reload(chain: boolean, reason: string): Promise<{ fresh: (MemorySample | null)[]; failed: number }> {
-    if (this.reloading || this.stopping) {
-      log.warn(`reload (${reason}) ignored: ${this.stopping ? 'stopping' : 'a reload is already running'}`);
-      return { fresh: [], failed: 0 };
-    }
-    this.reloading = true;
-    this.reloadReason = reason;
-    const old = [...this.slots.values()].filter((w) => w.state === 'serving');
-    log.info(`${chain ? 'chain ' : ''}reload of ${old.length} worker(s): ${reason}`);
-    const results: Awaited<ReturnType<Pool['succeed']>>[] = [];
-    try {
-      if (chain) {
-        for (const w of old) {
-          if (this.stopping) break;
-          if (this.slots.get(w.id) !== w || w.state !== 'serving') continue; // recycled meanwhile
-          const r = await this.succeed(w);
-          results.push(r);
-          if (r.outcome === 'failed') break;
-        }
-      } else {
-        results.push(...(await Promise.all(old.map((w) => this.succeed(w)))));
-      }
-    } finally {
-      this.reloading = false;
-    }
-    const fresh = results.filter((r) => r.outcome === 'replaced').map((r) => r.memory);
-    const failed = results.filter((r) => r.outcome === 'failed').length;
-    log.info(`reload done: ${fresh.length} of ${old.length} worker(s) replaced`);
-    return { fresh, failed };
+  /** The workers a reload would replace: each slot's, if it serves. */
+  serving(): Worker[] {
+    return [...this.slots.values()].flatMap((s) => (s.current?.state === 'serving' ? [s.current] : []));
   }
 
   /** SIGTTIN / fifo `+`: one worker more. */
   addWorker(): void {
     if (this.stopping) return;
-    const id = Math.max(0, ...this.slots.keys()) + 1;
-    this.slots.set(id, this.spawn(id));
-    log.info(`processes: ${this.slots.size} (one more)`);
+    this.target++;
+    this.manage();
+    log.info(`processes: ${this.target} (one more)`);
   }
 
   /** SIGTTOU / fifo `-`: one worker less (never below one); the highest slot drains and is not replaced. */
   removeWorker(): void {
-    if (this.stopping || this.slots.size <= 1) return;
-    const id = Math.max(...this.slots.keys());
-    const w = this.slots.get(id)!;
-    this.slots.delete(id);
-    clearTimeout(this.respawnTimers.get(id));
-    this.respawnTimers.delete(id);
-    this.failures.delete(id); // a slot added back later starts with a clean record
-    this.retire(w, 'one worker less');
-    log.info(`processes: ${this.slots.size} (one less)`);
-    this.checkStarted(); // during startup, the slot it waited for may be the one removed
+    if (this.stopping || this.target <= 1) return;
+    this.target--;
+    this.manage();
+    log.info(`processes: ${this.target} (one less)`);
   }
 
-  get processes(): number {
-    return this.slots.size;
-  }
-
-  /**
-   * Is a worker serving, or one on its way? False only while every slot waits out a crash backoff: then the
-   * router answers 503 at once instead of queueing requests for a worker that may be minutes away.
-   */
-  available(): boolean {
-    for (const w of this.all) if (w.state === 'serving' || w.state === 'spawning') return true;
-    return false;
-  }
-
-  /** Stop every worker (their requests already drained by the router); resolves when all have exited. */
-  stopAll(reason: string): Promise<void> {
+  /** Stop every worker, gracefully or (`kill`) at once; resolves when all have exited. */
+  stop(reason: string, kill = false): Promise<void> {
     this.stopping = true;
-    for (const t of this.respawnTimers.values()) clearTimeout(t);
-    this.respawnTimers.clear();
+    if (this.wake) this.clock.clearTimeout(this.wake.timer);
+    this.wake = null;
     if (this.starting) {
       this.starting.reject(new AppLoadError('stopped during startup'));
       this.starting = null;
     }
-    for (const w of this.all) this.retire(w, reason);
+    for (const s of this.slots.values()) this.settle(s, 'superseded');
+    for (const w of this.all) {
+      if (kill) this.kill(w, reason);
+      else this.retire(w, reason);
+    }
     return this.all.size === 0 ? Promise.resolve() : new Promise((resolve) => this.exitWaiters.push(resolve));
-  }
-
-  /** Immediate: SIGKILL every worker. */
-  killAll(why: string): void {
-    this.stopping = true;
-    for (const t of this.respawnTimers.values()) clearTimeout(t);
-    for (const w of this.all) this.kill(w, why);
   }
 }

@@ -10,19 +10,18 @@ import * as log from '../log.js';
 import { mib, type MemorySample } from '../sys/memory.js';
 import { ProcessTrees } from '../sys/tree.js';
 import { procStat } from '../sys/procstat.js';
-import type { Pool, Worker } from './pool.js';
+import type { RecycleReason, Worker } from './worker-handle.js';
 
-/** The recycle reasons, as counted for stats. */
-export type Limit =
-  | 'reload-on-rss'
-  | 'reload-on-as'
-  | 'evil-reload-on-rss'
-  | 'evil-reload-on-as'
-  | 'max-requests'
-  | 'max-worker-lifetime'
-  | 'harakiri'
-  | 'exception'
-  | 'hung';
+/** What the watchdog needs of the pool: its workers, and the verbs that act on a verdict. */
+export interface Supervised {
+  readonly all: ReadonlySet<Worker>;
+  recycle(w: Worker, reason: string, cause: RecycleReason): void;
+  kill(w: Worker, why: string, cause?: RecycleReason): void;
+  pause(w: Worker): void;
+  resume(w: Worker): void;
+  /** Is a worker still draining after a recycle for `cause`? */
+  recycling(cause: RecycleReason): boolean;
+}
 
 /** A worker whose event loop has not answered a ping for this long is unresponsive. */
 const HANG_MS = 2000;
@@ -37,7 +36,7 @@ const STALL_MS = 1000;
 const CHECK_EVERY_MS = 1;
 
 interface Verdict {
-  readonly limit: Limit;
+  readonly limit: RecycleReason;
   readonly hard: boolean;
   readonly reason: string;
 }
@@ -50,7 +49,7 @@ export class Watchdog {
 
   constructor(
     cfg: Config,
-    private readonly pool: Pool,
+    private readonly pool: Supervised,
   ) {
     this.configure(cfg);
   }
@@ -90,7 +89,7 @@ export class Watchdog {
       const now = performance.now();
       if (now - w.checkedAt >= CHECK_EVERY_MS || (w.upstream?.exchanges.length ?? 0) === 0) {
         w.checkedAt = now;
-        mem = this.measure(w);
+        mem = w.measure();
       }
     }
     this.act(w, mem);
@@ -117,7 +116,7 @@ export class Watchdog {
       w.tree.processes = t?.processes ?? 0;
       w.tree.rss = t?.rss ?? 0;
       w.statm.open(); // a no-op, unless opening it at spawn failed (out of fds)
-      this.act(w, this.measure(w));
+      this.act(w, w.measure());
       this.heartbeat(w);
       this.cpu(w);
     }
@@ -178,15 +177,6 @@ export class Watchdog {
       log.warn(`${w.label} has not answered for ${(silent / 1000).toFixed(1)}s (event loop blocked?): no new requests go to it until it does`);
       this.pool.pause(w);
     }
-  }
-
-  /** The worker's memory now (its own from its statm fd, its tree's from the last poll), updated in place. */
-  private measure(w: Worker): MemorySample | null {
-    if (!w.statm.read()) return null;
-    const m = (w.memory ??= { rss: 0, vsz: 0 });
-    m.rss = w.statm.rss + w.tree.rss;
-    m.vsz = w.statm.vsz;
-    return m;
   }
 
   private act(w: Worker, mem: MemorySample | null): void {
@@ -261,8 +251,8 @@ export class Watchdog {
    * WebAssembly memory reserves ~10 GB, so the -as limits of uWSGI files (reload-on-as = 2048 in the seed
    * article) rarely fit.
    */
-  static impossibleLimits(c: Config, m: MemorySample): { key: Limit; problem: string }[] {
-    const problems: { key: Limit; problem: string }[] = [];
+  static impossibleLimits(c: Config, m: MemorySample): { key: RecycleReason; problem: string }[] {
+    const problems: { key: RecycleReason; problem: string }[] = [];
     for (const key of ['reload-on-as', 'evil-reload-on-as'] as const) {
       if (c[key] && m.vsz >= c[key]) {
         problems.push({

@@ -1,25 +1,57 @@
-// The master's handle on one worker process: its state, its figures, and a ping over IPC.
+// The master's handle on one worker process, and the words of a worker's life: its states, the data each state
+// carries, and the reasons a worker is recycled. It imports nothing of the pool or the watchdog (they import
+// it), so the vocabulary has one home that stats and Prometheus read too.
 import type { ChildProcess } from 'node:child_process';
-import type { Upstream } from '../router/upstream.js';
+import type { Upstream } from '../router/exchange.js';
 import type { ToWorker } from '../worker/protocol.js';
 import { Statm, type MemorySample } from '../sys/memory.js';
 import type { TreeFigures } from '../sys/tree.js';
-import type { Limit } from './watchdog.js';
 
-export type WorkerState = 'spawning' | 'serving' | 'draining' | 'stopping' | 'gone';
+//   spawning ──ready──▶ serving ──recycle/reload/stop──▶ draining ──nothing in flight──▶ stopping ──exit──▶ gone
+// A kill (a hard limit, mercy, a quick stop) goes to stopping from any live state; a crash to gone from any.
+export const WORKER_STATES = ['spawning', 'serving', 'draining', 'stopping', 'gone'] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+/** Why a worker was recycled or killed, as stats and Prometheus count them. */
+export const RECYCLE_REASONS = [
+  'reload-on-rss',
+  'reload-on-as',
+  'evil-reload-on-rss',
+  'evil-reload-on-as',
+  'max-requests',
+  'max-worker-lifetime',
+  'harakiri',
+  'exception',
+  'hung',
+] as const;
+export type RecycleReason = (typeof RECYCLE_REASONS)[number];
+
+/**
+ * A worker's state with the data that belongs to it: a serving worker has its upstream (the router's view of
+ * it); a draining one also why it drains, the recycle reason if any, and the mercy deadline that kills it if
+ * it does not stop in time; a stopping one whether it was killed. Only the pool's transition() replaces it.
+ */
+export type Life =
+  | { readonly state: 'spawning' }
+  | { readonly state: 'serving'; readonly upstream: Upstream }
+  | Leaving<'draining'> & { readonly upstream: Upstream }
+  | Leaving<'stopping'> & { killed: boolean }
+  | { readonly state: 'gone'; readonly upstream: Upstream | null; readonly why: string };
+
+interface Leaving<S extends WorkerState> {
+  readonly state: S;
+  readonly upstream: Upstream | null;
+  readonly why: string;
+  readonly cause: RecycleReason | null;
+  readonly mercy: NodeJS.Timeout | null;
+}
 
 export class Worker {
-  state: WorkerState = 'spawning';
-  upstream: Upstream | null = null;
+  /** Written by Pool.transition() alone (the cast there is the only write). */
+  readonly life: Life = { state: 'spawning' };
   readonly spawnedAt = Date.now();
   readyAt = 0;
-  /** Why it is draining or stopping, for the log and stats. */
-  reason = '';
-  mercy: NodeJS.Timeout | null = null;
-  killed = false;
-  /** Why it was recycled or killed, as a limit name (stats count these). */
-  limit: Limit | null = null;
-  /** Its own /proc/PID/statm, open from spawn until it is reaped (closed in Pool's exit handler). */
+  /** Its own /proc/PID/statm, open from spawn until it is reaped. */
   readonly statm: Statm;
   /** The other processes of its tree (its process group, and descendants) as of the last poll. */
   readonly tree: TreeFigures = { processes: 0, rss: 0 };
@@ -38,10 +70,6 @@ export class Worker {
   lastPong = 0;
   pinging = false;
   unresponsive = false;
-  /** A reload's new worker for a slot: it takes the slot (and `predecessor` drains) only once it is ready. */
-  predecessor: Worker | null = null;
-  /** How a reload's new worker ended up: it took the slot, it never started, or the slot moved on without it. */
-  onReady: ((outcome: 'replaced' | 'failed' | 'superseded') => void) | null = null;
   private pings = new Map<number, () => void>();
   private seq = 0;
   constructor(
@@ -55,12 +83,41 @@ export class Worker {
   get pid(): number {
     return this.child.pid ?? 0;
   }
+  get state(): WorkerState {
+    return this.life.state;
+  }
+  /** The router's view of it, from the moment it serves until it is reaped. */
+  get upstream(): Upstream | null {
+    return this.life.state === 'spawning' ? null : this.life.upstream;
+  }
+  /** Why it is draining, stopping or gone ('' while it serves). */
+  get reason(): string {
+    return 'why' in this.life ? this.life.why : '';
+  }
   /** Its own memory now (not its tree's), or null if it is gone: what a fresh worker weighs before any request. */
   ownMemory(): MemorySample | null {
     return this.statm.read() ? { rss: this.statm.rss, vsz: this.statm.vsz } : null;
   }
+  /** Measure now (its own from its statm fd, its tree's from the last poll) into `memory`; null if gone. */
+  measure(): MemorySample | null {
+    if (!this.statm.read()) return null;
+    const m = (this.memory ??= { rss: 0, vsz: 0 });
+    m.rss = this.statm.rss + this.tree.rss;
+    m.vsz = this.statm.vsz;
+    return m;
+  }
   get label(): string {
     return this.pid ? `worker ${this.id} (pid ${this.pid})` : `worker ${this.id} (not started)`;
+  }
+  /** Send a message; a worker that cannot receive it is killed (it would never act on it). */
+  send(m: ToWorker): void {
+    if (!this.child.connected) {
+      this.child.kill('SIGKILL');
+      return;
+    }
+    this.child.send(m, (err) => {
+      if (err) this.child.kill('SIGKILL');
+    });
   }
   /** Does the worker's event loop answer within `ms`? */
   ping(ms: number): Promise<boolean> {
@@ -81,26 +138,5 @@ export class Worker {
   pong(seq: number): void {
     this.pings.get(seq)?.();
     this.pings.delete(seq);
-  }
-}
-
-/** Call `then` once the child's stdout and stderr have ended (at most 1 s: a grandchild may hold them). */
-export function afterOutput(child: ChildProcess, then: () => void): void {
-  let pending = 2;
-  const finish = () => {
-    clearTimeout(t);
-    if (pending !== -1) then();
-    pending = -1;
-  };
-  const t = setTimeout(finish, 1000);
-  for (const s of [child.stdout!, child.stderr!]) {
-    let ended = false;
-    const one = () => {
-      if (ended) return;
-      ended = true;
-      if (--pending === 0) finish();
-    };
-    if (s.readableEnded || s.destroyed) one();
-    else s.once('end', one).once('close', one);
   }
 }

@@ -102,9 +102,9 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       tx: up?.tx ?? 0,
       // One core per concurrent slot (`threads`): in tsws a worker serves `threads` requests at once. Core i
       // counts the requests that started while i others were in flight (more after a reload lowered threads).
-      cores: Array.from({ length: Math.max(cfg.threads, up?.coreRequests.length ?? 0) }, (_, i) => ({
+      cores: Array.from({ length: Math.max(cfg.threads, up?.coreRequests.length ?? 0, h?.cores.length ?? 0) }, (_, i) => ({
         id: i,
-        requests: up?.coreRequests[i] ?? 0,
+        requests: (h?.cores[i] ?? 0) + (up?.coreRequests[i] ?? 0), // across respawns, like `requests`
         static_requests: 0,
         routed_requests: 0,
         offloaded_requests: 0,

@@ -2,6 +2,7 @@
 // process itself under the standard `process_`/`nodejs_` names), base units
 // (seconds, bytes), `_total` on counters, one HELP and TYPE per metric family.
 import { droppedLines } from '../log.js';
+import { RECYCLE_REASONS, WORKER_STATES } from '../master/worker-handle.js';
 import { BUCKETS, masterFigures, type StatsSource } from './collector.js';
 
 function esc(v: string): string {
@@ -34,7 +35,7 @@ export function prometheusText(src: StatsSource): string {
   const workers = pool.workers();
   family('tsws_in_flight_requests', 'gauge', 'Requests being served by workers.', [[{}, workers.reduce((s, w) => s + (w.upstream?.exchanges.length ?? 0), 0)]]);
   family('tsws_workers', 'gauge', 'Worker processes by state.',
-    ['spawning', 'serving', 'draining', 'stopping'].map((st) => [{ state: st }, workers.filter((w) => w.state === st).length]));
+    WORKER_STATES.filter((st) => st !== 'gone').map((st) => [{ state: st }, workers.filter((w) => w.state === st).length]));
   family('tsws_worker_rss_bytes', 'gauge', 'Resident memory of each worker and the processes it started.',
     workers.map((w) => [{ worker: w.id, pid: w.pid }, w.memory?.rss ?? 0]));
   family('tsws_worker_virtual_memory_bytes', 'gauge', 'Address space of each worker process.',
@@ -44,7 +45,7 @@ export function prometheusText(src: StatsSource): string {
   family('tsws_worker_requests_total', 'counter', 'Requests served by each worker process since it started.',
     workers.map((w) => [{ worker: w.id, pid: w.pid }, w.upstream?.requests ?? 0]));
   family('tsws_recycles_total', 'counter', 'Workers recycled or killed by the watchdog, by reason.',
-    ['reload-on-rss', 'reload-on-as', 'evil-reload-on-rss', 'evil-reload-on-as', 'max-requests', 'max-worker-lifetime', 'harakiri', 'exception', 'hung'].map((r) => [{ reason: r }, pool.recycles.get(r as never) ?? 0]));
+    RECYCLE_REASONS.map((r) => [{ reason: r }, pool.recycles.get(r) ?? 0]));
   family('tsws_respawns_total', 'counter', 'Workers started after the first ones (replacements and respawns).', [[{}, pool.respawns]]);
   family('tsws_worker_crashes_total', 'counter', 'Workers that exited without being asked to.', [[{}, pool.crashes]]);
   const rc = router.counters;

@@ -197,8 +197,11 @@ test('a reload whose old worker dies while the new one loads is not mistaken for
   writeFileSync(ini, readFileSync(ini, 'utf8').replace('GREETING=one', 'GREETING=two\nenv = SLOW_START_MS=1500'));
   t.signal('SIGHUP');
   await t.waitForLog(/reload applies env = /);
-  process.kill(old, 'SIGKILL'); // its slot is respawned at once, under the new configuration
-  await t.waitForLog(/reload done: 0 of 1 worker\(s\) replaced/);
+  // The new worker, already loading under the new configuration, takes the slot; no second one is spawned
+  // beside it (it was before issue 12: a model service would have loaded its model twice at once).
+  process.kill(old, 'SIGKILL');
+  await t.waitForLog(/reload done: 1 of 1 worker\(s\) replaced/);
+  assert.equal(t.output().match(/worker 1 \(pid \d+\) spawned/g)?.length, 2, 'the first worker and its successor, no third');
   await waitFor('a worker serving again', async () => (await request(`${t.url}/`).catch(() => null))?.status === 200);
   assert.equal((await request(`${t.url}/`)).body, 'two');
   assert.doesNotMatch(t.output(), /previous configuration stays in force|reload of worker 1 failed/);

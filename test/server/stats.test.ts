@@ -223,3 +223,35 @@ test('tsws top in a dumb terminal prints plain frames without escape codes', asy
   t.signal('SIGTERM');
   await t.exited;
 });
+
+test('a live worker never shows rss 0 in the stats (measured at spawn and ready, before any poll), and per-core counts never go back through recycles', async () => {
+  // master-interval = 60: no poll happens during the test, so any rss seen was measured at spawn or ready.
+  const t = await startTsws({ ini: `${probe}\nprocesses = 2\nthreads = 2\nmax-requests = 3\nmax-requests-jitter = 0\nstats = 127.0.0.1:0\nmaster-interval = 60\ndisable-logging = true` });
+  const m = await t.waitForLog(/stats on 127\.0\.0\.1:(\d+)/);
+  const read = async () => JSON.parse(await rawStats('127.0.0.1', Number(m[1]))) as { workers: { id: number; pid: number; rss: number; requests: number; in_flight: number; cores: { requests: number }[] }[] };
+  const first = await read();
+  assert.ok(first.workers.every((w) => w.rss > 1024 * 1024), JSON.stringify(first.workers.map((w) => w.rss)));
+  const seen = new Map<number, number>(); // pid → per-core total last seen
+  const pids = new Set<number>();
+  const running = load(t.url, { clients: 2, count: 120, path: '/pid' });
+  let snapshots = 0;
+  let done = false;
+  void running.then(() => (done = true));
+  while (!done || snapshots === 0) {
+    for (const w of (await read()).workers) {
+      pids.add(w.pid);
+      const cores = w.cores.reduce((n, c) => n + c.requests, 0);
+      assert.ok(w.rss > 0, `worker ${w.id} (pid ${w.pid}) shows rss 0`);
+      assert.ok(cores >= (seen.get(w.pid) ?? 0), `worker ${w.id} (pid ${w.pid}): cores went back from ${seen.get(w.pid)} to ${cores}`);
+      seen.set(w.pid, cores);
+      // A request counts on a core when it is sent and in `requests` when it ends: the two differ by what is in flight.
+      assert.ok(cores >= w.requests && cores <= w.requests + w.in_flight, `worker ${w.id}: per-core counts ${cores} vs requests ${w.requests} + ${w.in_flight} in flight, across respawns`);
+    }
+    snapshots++;
+  }
+  const r = await running;
+  assert.equal(r.ok, 120);
+  assert.ok(pids.size > 4, `recycled: ${pids.size} pids seen`);
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});

@@ -1,6 +1,8 @@
 // THE option registry. Every tsws option is declared here exactly once; the INI reader, the command line,
 // TSWS_* environment variables, --help, --print-config and docs/options.md are all derived from it
 // (model: gunicorn's config.py Setting classes and uWSGI's option table in core/uwsgi.c).
+// Long file: one entry per option (about 50), each with its type, default, doc line and rules; the rest of the
+// code reads them, so they stay together.
 
 export type OptionType =
   | 'bool' // true/false/yes/no/on/off/1/0; a bare key means true

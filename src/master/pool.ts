@@ -5,6 +5,8 @@
 //   → manage()                      restores the invariant: each slot has one worker spawning or serving
 //                                   (unless it waits out a crash backoff); the only place that spawns
 // A recycled worker leaves its slot at once and drains beside its replacement until its last request ends.
+// Long file: the slots, the state machine and the reconcile step keep one invariant between them; split up,
+// they would share every field again, which is what made the lifecycle hard to read before (issue 12).
 import type { ChildProcess } from 'node:child_process';
 import * as log from '../log.js';
 import type { Upstream } from '../router/exchange.js';

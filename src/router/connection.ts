@@ -4,6 +4,7 @@
 // copies it to the client's ServerResponse. This replaces a general proxy library on the hot path: per
 // request there is one string for the head, one write, and no closures, pipes or events of its own
 // (bench/router; docs/architecture.md says why, and on which Node versions this parser is used).
+// Long file: one class, whose parser callbacks share the state of the exchange in flight.
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';

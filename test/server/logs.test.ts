@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { APPS, BIN, freePort, load, request, startTsws, tempDir, waitFor, type Tsws } from '../helpers/tsws.js';
+import { APPS, freePort, load, request, runTsws, startTsws, tempDir, waitFor, type Tsws } from '../helpers/tsws.js';
 
 const probe = `module = ${APPS}/probe.js`;
 const asRoot = process.getuid?.() === 0;
@@ -103,8 +103,8 @@ test('finding 2: log at start: an unopenable logto or daemonize is one line nami
     assert.match(lines[0], new RegExp(`^tsws: \\S*app\\.ini:\\d+: ${c.key}: cannot open ${c.path} for appending: `));
     assert.match(lines[0], c.errno);
     assert.doesNotMatch(t.output(), /^\s+at /m, 'no stack');
-    const check = spawnSync(process.execPath, [BIN, '--ini', join(t.dir, 'app.ini'), '--check'], { cwd: t.dir, encoding: 'utf8' });
-    assert.equal(check.status, 78, check.stdout + check.stderr);
+    const check = await runTsws(['--ini', join(t.dir, 'app.ini'), '--check'], { cwd: t.dir });
+    assert.equal(check.code, 78, check.out);
     assert.match(check.stderr, new RegExp(`${c.key}: cannot open ${c.path} for appending: `));
     assert.doesNotMatch(check.stdout, /configuration OK/);
   }

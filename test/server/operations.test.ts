@@ -6,21 +6,9 @@ import { existsSync, readFileSync, renameSync, utimesSync, writeFileSync } from 
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { alive, APPS, BIN, freePort, load, probeMarks, request, ROOT, SAMPLES, startTsws, tempDir, track, waitFor } from '../helpers/tsws.js';
+import { alive, APPS, BIN, freePort, load, probeMarks, request, ROOT, runTsws, SAMPLES, startTsws, tempDir, track, waitFor } from '../helpers/tsws.js';
 
 const probe = `module = ${APPS}/probe.js`;
-
-/** Run bin/tsws to completion (a launcher, --stop, --reload). */
-function tsws(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; out: string; ms: number }> {
-  const start = Date.now();
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });
-    let out = '';
-    p.stdout.on('data', (b) => (out += b));
-    p.stderr.on('data', (b) => (out += b));
-    p.on('exit', (code) => resolve({ code, out, ms: Date.now() - start }));
-  });
-}
 
 function session(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[3]);
@@ -30,7 +18,7 @@ test('daemonize + pidfile: returns once ready, master in its own session, log fi
   const dir = tempDir();
   const ini = join(dir, 'app.ini');
   writeFileSync(ini, `[uwsgi]\n${probe}\nhttp = 127.0.0.1:0\nprocesses = 2\ndaemonize = ${dir}/tsws.log\npidfile = ${dir}/app.pid\n`);
-  const first = await tsws(['--ini', ini], dir);
+  const first = await runTsws(['--ini', ini], { cwd: dir });
   assert.equal(first.code, 0, first.out);
   assert.ok(first.ms < 10_000, `returned after ${first.ms} ms`);
   const pid = Number(readFileSync(join(dir, 'app.pid'), 'utf8'));
@@ -43,13 +31,13 @@ test('daemonize + pidfile: returns once ready, master in its own session, log fi
   assert.equal((await request(`${url}/pid`)).status, 200);
   await waitFor('the request line in the log', () => readFileSync(join(dir, 'tsws.log'), 'utf8').includes('GET /pid'));
 
-  const second = await tsws(['--ini', ini], dir);
+  const second = await runTsws(['--ini', ini], { cwd: dir });
   assert.notEqual(second.code, 0);
   assert.match(second.out, new RegExp(`already running \\(pid ${pid}\\)`));
   assert.ok(alive(pid), 'the first one is left alone');
   assert.equal((await request(`${url}/pid`)).status, 200);
 
-  const stop = await tsws(['--stop', join(dir, 'app.pid')], dir);
+  const stop = await runTsws(['--stop', join(dir, 'app.pid')], { cwd: dir });
   assert.equal(stop.code, 0, stop.out);
   assert.match(stop.out, new RegExp(`stopped pid ${pid}`));
   assert.ok(!alive(pid));
@@ -60,7 +48,7 @@ test('a daemon that fails reports why on the launcher\'s stderr, with its exit c
   const dir = tempDir();
   const ini = join(dir, 'app.ini');
   writeFileSync(ini, `[uwsgi]\nmodule = ${APPS}/throws-at-load.js\nhttp = 127.0.0.1:0\ndaemonize = ${dir}/tsws.log\n`);
-  const r = await tsws(['--ini', ini], dir);
+  const r = await runTsws(['--ini', ini], { cwd: dir });
   assert.equal(r.code, 22);
   assert.match(r.out, /the daemon failed \(exit 22\)/);
   assert.match(r.out, /cannot connect to the model store/);
@@ -84,7 +72,7 @@ test('tsws --reload PIDFILE during 10 s of load from 6 clients: zero failed requ
   const before = t.workers();
   const loadDone = load(t.url, { clients: 6, durationMs: 10_000, path: '/sleep/15' });
   await new Promise((r) => setTimeout(r, 2000));
-  const r = await tsws(['--reload', join(t.dir, 'app.pid')], t.dir);
+  const r = await runTsws(['--reload', join(t.dir, 'app.pid')], { cwd: t.dir });
   assert.equal(r.code, 0, r.out);
   await t.waitForLog(/reload done: 3 of 3 worker\(s\) replaced/, 15_000);
   const result = await loadDone;
@@ -94,7 +82,7 @@ test('tsws --reload PIDFILE during 10 s of load from 6 clients: zero failed requ
   const after = t.workers();
   assert.equal(after.length, 3);
   for (const p of before) assert.ok(!after.includes(p), `worker ${p} was replaced`);
-  const stop = await tsws(['--stop', join(t.dir, 'app.pid')], t.dir);
+  const stop = await runTsws(['--stop', join(t.dir, 'app.pid')], { cwd: t.dir });
   assert.equal(stop.code, 0);
   assert.equal(await t.exited, 0);
   assert.ok(!existsSync(join(t.dir, 'app.pid')));

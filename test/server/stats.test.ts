@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { APPS, BIN, load, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
+import { APPS, BIN, load, request, runTsws, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
 
 const probe = `module = ${APPS}/probe.js`;
 
@@ -202,7 +202,7 @@ test('tsws top, run in tmux, shows every worker pid within 3 s and quits on q', 
 test('tsws top in a dumb terminal prints plain frames without escape codes', async () => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 2\nstats = 127.0.0.1:0` });
   const port = (await t.waitForLog(/stats on 127\.0\.0\.1:(\d+)/))[1];
-  const r = spawnSync(process.execPath, [BIN, 'top', `127.0.0.1:${port}`], { input: '', timeout: 5000, encoding: 'utf8', env: { ...process.env, TERM: 'dumb' } });
+  const r = await runTsws(['top', `127.0.0.1:${port}`], { input: '', timeoutMs: 5000, env: { TERM: 'dumb' } });
   assert.match(r.stdout, /WID\s+PID STATUS/);
   assert.doesNotMatch(r.stdout, /\x1b\[/);
   for (const p of t.workers()) assert.ok(r.stdout.includes(String(p)));

@@ -63,8 +63,7 @@ test('a stale pidfile is replaced', async () => {
   writeFileSync(join(dir, 'app.pid'), `${deadPid}\n`);
   const t = await startTsws({ ini: `${probe}\nprocesses = 1\npidfile = ${dir}/app.pid` });
   assert.equal(Number(readFileSync(join(dir, 'app.pid'), 'utf8')), t.pid);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('tsws --reload PIDFILE during 10 s of load from 6 clients: zero failed requests, every worker replaced', async () => {
@@ -119,8 +118,7 @@ test('SIGHUP reloads new app code; a reload whose new code does not load keeps t
   await waitFor('the killed worker respawned', () => t.workers().length === 2 && !t.workers().includes(victim));
   await t.waitForLog(new RegExp(`pid ${victim}\\) died(.|\\n)*respawned(.|\\n)*ready in`));
   for (let i = 0; i < 4; i++) assert.equal((await request(`${t.url}/`)).body, 'v2');
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('a reload reads the INI again: env, processes and limits apply under load with no request lost; http needs a restart; a broken file is refused', async () => {
@@ -173,8 +171,7 @@ test('a reload reads the INI again: env, processes and limits apply under load w
   assert.equal((await request(`${t.url}/env/GREETING`)).body, 'three');
   const slow = await request(`${t.url}/sleep/4000`);
   assert.equal(slow.status, 504, 'harakiri = 1 cut the 4 s request short');
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('a reload whose old worker dies while the new one loads is not mistaken for a failed reload', async () => {
@@ -190,8 +187,7 @@ test('a reload whose old worker dies while the new one loads is not mistaken for
   await waitFor('a worker serving again', async () => (await request(`${t.url}/`).catch(() => null))?.status === 200);
   assert.equal((await request(`${t.url}/`)).body, 'two');
   assert.doesNotMatch(t.output(), /previous configuration stays in force|reload of worker 1 failed/);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('SIGTTIN adds a worker, SIGTTOU removes one; SIGUSR2 and other stray signals leave the master running', async () => {
@@ -208,8 +204,7 @@ test('SIGTTIN adds a worker, SIGTTOU removes one; SIGUSR2 and other stray signal
   t.signal('SIGUSR1');
   await t.waitForLog(/status \(SIGUSR1\):\n\s*wid\s+pid\s+state\s+requests/);
   assert.equal(spawnSync('sh', ['-c', 'ss -ltn | grep -c ":9229 "']).stdout.toString().trim(), '0', 'SIGUSR1 did not start the inspector');
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('SIGINT is a quick stop: the master exits at once; a request in flight gets 502, not a dropped connection', async () => {
@@ -248,8 +243,7 @@ while True:
   assert.match(heard, /STATUS=1 worker\(s\) x 1 thread\(s\) ready on/);
   t.signal('SIGHUP');
   await waitFor('RELOADING=1', () => /RELOADING=1/.test(heard), 5000);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
   await waitFor('STOPPING=1', () => /STOPPING=1/.test(heard), 5000);
   listener.kill();
 });
@@ -268,8 +262,7 @@ test('touch-reload: touching the file replaces every worker', async () => {
     const now = t.workers();
     return now.length === 2 && now.every((p) => !before.includes(p));
   });
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('master-fifo: c chain-reloads, + adds a worker, s logs the status, l reopens the log, q stops gracefully', async () => {
@@ -322,8 +315,7 @@ test('uid/gid: workers run as the given user after the master bound its socket',
   assert.match(status, new RegExp(`^Uid:\\s+${nobody}\\s`, 'm'));
   assert.match(t.output(), new RegExp(`running as uid ${nobody}`));
   assert.equal((await request(`${t.url}/`)).status, 200);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('systemd-analyze verify accepts conf/tsws.service', { skip: spawnSync('sh', ['-c', 'command -v systemd-analyze']).status !== 0 && 'systemd-analyze not installed' }, () => {
@@ -366,8 +358,7 @@ ${site}
   assert.deepEqual(r.errors, {});
   assert.deepEqual(Object.keys(r.statuses), ['200'], JSON.stringify(r.statuses));
   nginx.kill('SIGQUIT');
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('socket activation: with LISTEN_FDS=1 and LISTEN_PID set, tsws serves on the inherited fd 3', async () => {

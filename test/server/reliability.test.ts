@@ -57,8 +57,7 @@ test('kill -9 of one worker every 1.2 s for 6 s under 8 clients of GET: zero fai
   assert.ok(r.ok > 300, `${r.ok} requests`);
   for (const k of killed) assert.match(t.output(), new RegExp(`pid ${k}\\) died \\(killed by signal SIGKILL\\)`));
   ctx.diagnostic(`figure: ${killed.length} workers killed, ${r.ok} GETs answered 200, failed ${JSON.stringify(r.errors)} ${JSON.stringify(r.statuses)}`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('kill -9 under POST load: only the POSTs in flight on the killed worker get 502, nothing else is lost', async (ctx) => {
@@ -75,8 +74,7 @@ test('kill -9 under POST load: only the POSTs in flight on the killed worker get
   // may not have reached the app, so it is not resent either. Routing more to a dead worker would fail this.
   assert.ok((r.statuses['502'] ?? 0) <= 4, `at most the POSTs sent to that worker as it died: ${JSON.stringify(r.statuses)}`);
   ctx.diagnostic(`figure: POST statuses ${JSON.stringify(r.statuses)}, connection errors ${JSON.stringify(r.errors)}`);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('SIGSTOP of a worker: detected, no new requests go to it, it is replaced; no GET is lost', async (ctx) => {
@@ -94,8 +92,7 @@ test('SIGSTOP of a worker: detected, no new requests go to it, it is replaced; n
   assert.ok(detectedMs < 5000, `detected after ${detectedMs} ms`);
   ctx.diagnostic(`figure: stopped worker killed and replaced ${detectedMs} ms after SIGSTOP; ${r.ok} GETs, ${JSON.stringify(r.statuses)}`);
   await waitFor('a replacement', () => t.workers().length === 2 && !t.workers().includes(victim));
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('a crash-looping app for 10 s: the master stays up, backs off (at most ~40 spawns), logs why and answers 503', async (ctx) => {
@@ -117,8 +114,7 @@ test('a crash-looping app for 10 s: the master stays up, backs off (at most ~40 
   }, 8000, 100);
   assert.equal(r.headers['retry-after'], '5');
   ctx.diagnostic(`figure: ${spawns} spawns in 10 s for 4 slots of a crash-looping app; 503 with Retry-After: 5 while every slot backs off`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('bad HTTP: garbage, CL+TE, a 100 KB header and broken chunking get 4xx; the server answers normally after', async () => {
@@ -137,8 +133,7 @@ test('bad HTTP: garbage, CL+TE, a 100 KB header and broken chunking get 4xx; the
   assert.match(await raw(t.url, 'GET /pid HTTP/1.1\r\nHost: x\r\n\r\n', 500), /^HTTP\/1\.1 200 /);
   assert.equal((await load(t.url, { clients: 4, count: 40, path: '/pid' })).ok, 40);
   assert.deepEqual(t.workers(), workersBefore, 'no worker was disturbed');
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('slowloris: a client that never finishes its headers is cut off with 408', async (ctx) => {
@@ -149,8 +144,7 @@ test('slowloris: a client that never finishes its headers is cut off with 408', 
   assert.match(got, /^HTTP\/1\.1 408 /);
   assert.ok(took < 4000, `cut off after ${took} ms`);
   ctx.diagnostic(`figure: slow client cut off with 408 after ${took} ms (http-headers-timeout = 1)`);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('2,000 idle connections do not stop others from being served', async (ctx) => {
@@ -171,8 +165,7 @@ test('2,000 idle connections do not stop others from being served', async (ctx) 
   assert.ok(took < 5000, `100 requests took ${took} ms beside 2,000 idle connections`);
   ctx.diagnostic(`figure: 100 requests in ${took} ms beside 2,000 idle connections`);
   for (const s of idle) s.destroy();
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('the master\'s open fds after 2,000 fresh-connection requests are within 10 of before', async (ctx) => {
@@ -184,8 +177,7 @@ test('the master\'s open fds after 2,000 fresh-connection requests are within 10
   const after = await settledFds(t.pid);
   assert.ok(Math.abs(after.length - before.length) <= 10, fdChange(before, after));
   ctx.diagnostic(`figure: master ${fdChange(before, after)} across 2,000 fresh-connection requests`);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('fds stay flat across hundreds of recycles', async (ctx) => {
@@ -204,8 +196,7 @@ test('fds stay flat across hundreds of recycles', async (ctx) => {
   const heldProc = () => openFds(t.pid).filter((f) => f.startsWith('/proc/'));
   await waitFor(`no /proc file held open but one statm per worker: ${heldProc()}; ${fdChange(before, after)}`, () => heldProc().join() === '/proc/PID/statm,/proc/PID/statm', 3000);
   ctx.diagnostic(`figure: master ${fdChange(before, after)} across ${recycles} recycles`);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('security: the runtime directory is 0700 and other users cannot reach a worker socket', async () => {
@@ -223,8 +214,7 @@ test('security: the runtime directory is 0700 and other users cannot reach a wor
     });
     assert.equal(code, 'EACCES');
   }
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('security: a pidfile path that is a symlink is replaced, never written through', async () => {
@@ -237,6 +227,5 @@ test('security: a pidfile path that is a symlink is replaced, never written thro
   assert.equal(readFileSync(target, 'utf8'), 'do not touch\n');
   assert.ok(!lstatSync(join(dir, 'app.pid')).isSymbolicLink());
   assert.equal(Number(readFileSync(join(dir, 'app.pid'), 'utf8')), t.pid);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });

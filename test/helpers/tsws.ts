@@ -2,7 +2,7 @@
 // wait by polling for conditions, talk HTTP to it, and kill by pid everything that was started (procs.ts) when
 // the test file ends — even when a test fails.
 import { Agent, request as httpRequest, type RequestOptions } from 'node:http';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { after } from 'node:test';
 import { treePss } from '../../src/sys/memory.js';
 import { cleanup, tempDir, waitFor } from './procs.js';
@@ -55,13 +55,37 @@ export interface LoadResult {
   bodies: string[];
 }
 
+/** A load in progress: its result once it ends, and how far it got meanwhile. */
+export interface Load extends Promise<LoadResult> {
+  /** Requests answered so far (any status) or failed. */
+  done(): number;
+  /** Resolves once `n` more requests than now were answered or failed: the load is really going. */
+  progressed(n: number): Promise<void>;
+}
+
 /**
  * `clients` closed loops, each sending requests back to back until `count` requests were sent in total or
  * `durationMs` passed. Keep-alive by default (the harder case for recycling).
  */
-export async function load(
+export function load(
   url: string,
   o: { clients: number; count?: number; durationMs?: number; keepAlive?: boolean; method?: string; body?: string; path?: string; keepBodies?: boolean },
+): Load {
+  let finished = 0;
+  let ended = false;
+  const result = run(url, o, () => finished++).finally(() => (ended = true));
+  const progressed = async (n: number) => {
+    const target = finished + n;
+    // A load that ended short of the target fails the wait at once, instead of a test acting on no load.
+    await waitFor(`${n} more requests of the load`, () => finished >= target || (ended && Promise.reject(new Error(`the load ended after ${finished} requests, short of ${target}`))), 30_000);
+  };
+  return Object.assign(result, { done: () => finished, progressed });
+}
+
+async function run(
+  url: string,
+  o: { clients: number; count?: number; durationMs?: number; keepAlive?: boolean; method?: string; body?: string; path?: string; keepBodies?: boolean },
+  onDone: () => void,
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: o.keepAlive !== false, maxSockets: o.clients });
   const r: LoadResult = { ok: 0, statuses: {}, errors: {}, bodies: [] };
@@ -85,6 +109,7 @@ export async function load(
         const code = (e as NodeJS.ErrnoException).code ?? String(e);
         r.errors[code] = (r.errors[code] ?? 0) + 1;
       }
+      onDone();
     }
   };
   await Promise.all(Array.from({ length: o.clients }, one));
@@ -125,4 +150,23 @@ export function fdChange(before: string[], after: string[]): string {
     .filter(([, d]) => d !== 0)
     .map(([k, d]) => `${d > 0 ? '+' : ''}${d} ${k}`);
   return `fds ${before.length} -> ${after.length}${diff.length ? ` (${diff.join(', ')})` : ''}`;
+}
+
+/** Is any TCP socket (v4 or v6) of this network namespace listening on `port`? Read from /proc, which is
+ * always there, unlike `ss` (whose absence made an `ss | grep -c` check pass). */
+export function tcpListening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['/proc/net/tcp', '/proc/net/tcp6'].some((f) => {
+    let table = '';
+    try {
+      table = readFileSync(f, 'utf8');
+    } catch {
+      return false; // no IPv6 in this kernel
+    }
+    // Columns: sl local_address rem_address st …; st 0A is LISTEN.
+    return table.split('\n').slice(1).some((l) => {
+      const [, local, , st] = l.trim().split(/\s+/);
+      return st === '0A' && local?.endsWith(`:${hex}`);
+    });
+  });
 }

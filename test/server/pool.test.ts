@@ -80,7 +80,9 @@ test('finding 7: a HUP during a reload queues another reload, and every worker e
   t.signal('SIGHUP');
   t.signal('SIGHUP');
   await waitFor('two reloads to finish', () => count(t.output(), /reload done: 3 of 3 worker\(s\) replaced/) >= 2, 20_000);
-  await new Promise((r) => setTimeout(r, 1000)); // a third reload, if one were to start, would show by now
+  // A third reload would be started as the second one ends, so before the master logs a request sent now.
+  await request(`${t.url}/after-the-reloads`);
+  await t.waitForLog(/GET \/after-the-reloads =>/);
   assert.equal(count(t.output(), /reload done/), 2, 'three HUPs during one reload make exactly one more');
   const seen = new Map<string, string>();
   for (let i = 0; i < 15; i++) {

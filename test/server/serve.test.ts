@@ -63,21 +63,25 @@ test('kill -9 of a worker: it is replaced and the next requests all succeed', as
   await t.stop();
 });
 
-test('SIGTERM with a 2 s request in flight: the request gets 200, then the master exits 0 and removes its pidfile', async () => {
+test('SIGTERM with a 2 s request in flight: new connections are refused, the request gets 200, then the master exits 0 and removes its pidfile', async () => {
   const marks = probeMarks();
   const t = await startTsws({ ini: `module = ${APPS}/probe.js\nprocesses = 2\npidfile = app.pid\n${marks.ini}` });
   const pidfile = join(t.dir, 'app.pid');
   assert.equal(Number(readFileSync(pidfile, 'utf8')), t.pid);
-  const slow = request(`${t.url}/sleep/2000`);
+  let answered = false;
+  const slow = request(`${t.url}/sleep/2000`).finally(() => (answered = true));
   await marks.started();
   const workers = t.workers();
   t.signal('SIGTERM');
+  // New connections are refused while draining, not queued forever: the socket is closed before this line.
+  await t.waitForLog(/graceful stop \(SIGTERM\)/);
+  await assert.rejects(request(`${t.url}/pid`), { code: 'ECONNREFUSED' });
+  assert.ok(!answered, 'refused while the 2 s request was still in flight');
   const reply = await slow;
   assert.equal(reply.status, 200);
   assert.equal(await t.exited, 0);
   assert.ok(!existsSync(pidfile), 'pidfile removed');
   for (const w of workers) assert.ok(!alive(w), `worker ${w} is gone`);
-  // New connections were refused while draining, not queued forever.
   assert.match(t.output(), /graceful stop \(SIGTERM\)/);
 });
 

@@ -6,30 +6,10 @@ import { mkdirSync, readdirSync, readFileSync, lstatSync, statSync, symlinkSync,
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { raw } from '../helpers/raw.js';
 import { APPS, fdChange, load, openFds, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
 
 const probe = `module = ${APPS}/probe.js`;
-
-/** Send raw bytes on a fresh connection; resolves with everything the server sent before closing (or 2 s). */
-function raw(url: string, bytes: string, waitMs = 2000): Promise<string> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = connect(Number(u.port), u.hostname);
-    let got = '';
-    const done = () => {
-      s.destroy();
-      resolve(got);
-    };
-    const t = setTimeout(done, waitMs);
-    s.on('data', (b) => (got += b));
-    s.on('close', () => {
-      clearTimeout(t);
-      resolve(got);
-    });
-    s.on('error', () => {});
-    s.write(bytes);
-  });
-}
 
 /** The master's open fds once their count holds still (the same on three reads 100 ms apart). */
 async function settledFds(pid: number): Promise<string[]> {
@@ -126,17 +106,18 @@ test('a crash-looping app until every slot waits 2 s: the master stays up, backs
 test('bad HTTP: garbage, CL+TE, a 100 KB header and broken chunking get 4xx; the server answers normally after', async () => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 1` });
   const workersBefore = t.workers();
-  assert.match(await raw(t.url, 'THIS IS NOT HTTP\r\n\r\n'), /^HTTP\/1\.1 400 /);
-  assert.match(await raw(t.url, '\x00\x01\x02\xff garbage'), /^HTTP\/1\.1 400 /);
+  assert.match((await raw(t.url, 'THIS IS NOT HTTP\r\n\r\n')).text, /^HTTP\/1\.1 400 /);
+  // A Buffer, so that these bytes go out UTF-8-encoded as they always did (raw() sends a string as latin1).
+  assert.match((await raw(t.url, Buffer.from('\x00\x01\x02\xff garbage'))).text, /^HTTP\/1\.1 400 /);
   // Request smuggling: both framings at once must never reach a worker.
-  const smuggle = await raw(t.url, 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /pid HTTP/1.1\r\nHost: x\r\n\r\n');
+  const smuggle = (await raw(t.url, 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /pid HTTP/1.1\r\nHost: x\r\n\r\n')).text;
   assert.match(smuggle, /^HTTP\/1\.1 400 /);
   assert.doesNotMatch(smuggle, /200 OK/);
-  const big = await raw(t.url, `GET /pid HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100 * 1024)}\r\n\r\n`);
+  const big = (await raw(t.url, `GET /pid HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100 * 1024)}\r\n\r\n`)).text;
   assert.match(big, /^HTTP\/1\.1 431 /);
-  const chunked = await raw(t.url, 'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nhello\r\n0\r\n\r\n');
+  const chunked = (await raw(t.url, 'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nhello\r\n0\r\n\r\n')).text;
   assert.match(chunked, /^HTTP\/1\.1 400 /);
-  assert.match(await raw(t.url, 'GET /pid HTTP/1.1\r\nHost: x\r\n\r\n', 500), /^HTTP\/1\.1 200 /);
+  assert.match((await raw(t.url, 'GET /pid HTTP/1.1\r\nHost: x\r\n\r\n', 500)).text, /^HTTP\/1\.1 200 /);
   assert.equal((await load(t.url, { clients: 4, count: 40, path: '/pid' })).ok, 40);
   assert.deepEqual(t.workers(), workersBefore, 'no worker was disturbed');
   assert.equal(await t.stop(), 0);
@@ -145,7 +126,7 @@ test('bad HTTP: garbage, CL+TE, a 100 KB header and broken chunking get 4xx; the
 test('slowloris: a client that never finishes its headers is cut off with 408', async (ctx) => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 1\nhttp-headers-timeout = 1` });
   const start = Date.now();
-  const got = await raw(t.url, 'GET /pid HTTP/1.1\r\nHost: x\r\nX-Slow: ', 6000);
+  const got = (await raw(t.url, 'GET /pid HTTP/1.1\r\nHost: x\r\nX-Slow: ', 6000)).text;
   const took = Date.now() - start;
   assert.match(got, /^HTTP\/1\.1 408 /);
   assert.ok(took < 4000, `cut off after ${took} ms`);

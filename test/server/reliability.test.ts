@@ -25,6 +25,7 @@ test('kill -9 of one worker every 1.2 s for 6 s under 8 clients of GET: zero fai
   const loadDone = load(t.url, { clients: 8, durationMs: 7000, path: '/sleep/30' });
   const killed: number[] = [];
   for (let i = 0; i < 5; i++) {
+    // The fault schedule itself (the figure in docs/reliability.md), not a wait for something to happen.
     await new Promise((r) => setTimeout(r, 1200));
     const ws = t.workers();
     const victim = ws[i % ws.length];

@@ -1,111 +1,48 @@
 // Shared pieces of the benchmarks: start and stop processes by pid, measure with wrk (or a Node client when
 // wrk is absent), read memory from /proc. Benchmarks print JSON; they never assert timings.
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { children, descendants } from '../src/sys/memory.js';
-import { procStat } from '../src/sys/procstat.js';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { descendants } from '../src/sys/memory.js';
+import { alive, cleanup, ROOT, tempDir as testTempDir, trackChild } from '../test/helpers/procs.js';
+import { startTsws as startHarness } from '../test/helpers/run.js';
 
-export const ROOT = new URL('../../', import.meta.url).pathname;
-export const DIST = join(ROOT, 'dist');
-
-const started: ChildProcess[] = [];
-export const cleanups: (() => void)[] = [];
-
-/** SIGKILL a process and everything below it, children first. */
-export function killTree(pid: number): void {
-  for (const c of children(pid)) killTree(c);
-  killPid(pid);
-}
-
-export function stopAll(): void {
-  for (const p of started) if (p.pid && p.exitCode === null) killTree(p.pid);
-  for (const f of cleanups.splice(0)) f();
-}
-process.on('exit', stopAll);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-
-export function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tsws-bench-'));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
+// The test harness starts, tracks and kills processes for the benchmarks too: one killTree, one freePort.
+export { freePort, killTree, ROOT, waitFor } from '../test/helpers/procs.js';
 export { children, descendants, pss, treePss } from '../src/sys/memory.js';
 export { procStat } from '../src/sys/procstat.js';
+export const DIST = join(ROOT, 'dist');
+export const tempDir = (): string => testTempDir('tsws-bench-');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** Kill every process still running and remove the temporary directories (also done at exit). */
+export const stopAll = cleanup;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 /** Start a Node script with an IPC channel; resolves when it sends 'ready'. */
 export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env });
-    started.push(p);
+    trackChild(p);
     p.once('message', () => resolve(p));
     p.once('exit', (c) => reject(new Error(`${script} exited ${c} before it was ready`)));
   });
 }
 
 /**
- * Start bin/tsws; resolves with the process and its URL once it logged "ready on" — to its stderr, or to
+ * Start bin/tsws with the benchmark's environment; resolves once it logged "ready on" — to its stderr, or to
  * `logFile` when the INI sets logto.
  */
-export function startTsws(ini: string, logFile?: string, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; url: string; log: () => string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin/tsws'), '--ini', ini], { stdio: ['ignore', 'pipe', 'pipe'] });
-    started.push(p);
-    let out = '';
-    const read = () => (logFile ? safeRead(logFile) : out);
-    const check = () => {
-      // `tsws: ` so that Node's own "Debugger listening on ws://…" (--inspect) is not taken for it.
-      const m = /tsws: listening on (\S+)[\s\S]*ready on/.exec(read().slice(0, 1 << 16));
-      if (m) {
-        clearInterval(poll);
-        resolve({ proc: p, url: m[1], log: read });
-      }
-    };
-    const poll = setInterval(check, 20);
-    const onData = (b: Buffer) => {
-      if (out.length < 1 << 20) out += b;
-    };
-    p.stdout!.on('data', onData);
-    p.stderr!.on('data', onData);
-    p.once('exit', (c) => {
-      clearInterval(poll);
-      reject(new Error(`tsws exited ${c}:\n${read()}`));
-    });
-  });
-}
-
-function safeRead(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
+export async function startTsws(ini: string, logFile?: string, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; url: string; log: () => string }> {
+  // A benchmark's master may log for a long time: only the first MiB of its output is kept.
+  const t = await startHarness({ iniFile: ini, logFile, nodeArgs, env: process.env, keepOutput: 1 << 20 });
+  return { proc: t.proc, url: t.url, log: t.output };
 }
 
 /** Spawn a process that is not Node (nginx, Passenger…), recorded so that an interrupted run kills it too. */
 export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
   const p = spawn(cmd, args, { stdio: 'ignore', ...opts });
-  started.push(p);
+  trackChild(p);
   return p;
-}
-
-/** Alive and not a zombie waiting for its parent. */
-function alive(pid: number): boolean {
-  const s = procStat(pid);
-  return s !== null && s.state !== 'Z';
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   stop,
   stopAll,
   tempDir,
+  waitFor,
   waitHttp,
   type LoadFigures,
 } from './lib.js';
@@ -84,17 +85,6 @@ function tswsIni(name: string, extra: string): string {
 async function tsws(name: string, extra: string, logFile?: string): Promise<Running> {
   const t = await startTsws(tswsIni(name, extra), logFile);
   return { url: `${t.url}/`, routerPid: t.proc.pid!, stop: () => stop(t.proc) };
-}
-
-/** Poll `get` every 50 ms until it returns something, for at most `ms`. */
-async function until<T>(what: string, ms: number, get: () => T | null | undefined): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== null && v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function cmdline(pid: number): string {
@@ -162,7 +152,7 @@ http {
       const halt = async () => (await stop(p), await b.stop());
       try {
         await waitHttp(port, 10_000);
-        const worker = await until('the nginx worker', 5000, () => children(p.pid!)[0]);
+        const worker = await waitFor('the nginx worker', () => children(p.pid!)[0], 5000, 50);
         return { url: `http://127.0.0.1:${port}/`, routerPid: worker, stop: halt };
       } catch (err) {
         await halt();
@@ -215,10 +205,10 @@ if (hasCommand('passenger')) {
       const halt = () => stop(p, outside());
       try {
         await waitHttp(port, 60_000);
-        const watchdog = await until('the Passenger watchdog pid file', 10_000, () => readPid(pidFile));
-        const core = await until('the Passenger core', 10_000, () => children(watchdog).find((c) => cmdline(c).startsWith('Passenger core')));
+        const watchdog = await waitFor('the Passenger watchdog pid file', () => readPid(pidFile), 10_000, 50);
+        const core = await waitFor('the Passenger core', () => children(watchdog).find((c) => cmdline(c).startsWith('Passenger core')), 10_000, 50);
         // min-instances: wait until all the app processes are up, so that every round measures `workers` of them.
-        await until(`${workers} Passenger app processes`, 30_000, () => (children(core).length >= workers ? true : null));
+        await waitFor(`${workers} Passenger app processes`, () => (children(core).length >= workers ? true : null), 30_000, 50);
         return { url: `http://127.0.0.1:${port}/`, routerPid: core, stop: halt };
       } catch (err) {
         process.stderr.write(`Passenger did not start (log: ${join(root, 'passenger.log')}):\n${safeTail(join(root, 'passenger.log'))}\n`);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPTION_NAMES, spec } from '../../src/config/options.js';
-import { ROOT, runTsws, stderrLines } from './run-tsws.js';
+import { ROOT } from '../helpers/procs.js';
+import { runTsws, stderrLines } from '../helpers/run.js';
 
 const INI = 'test/fixtures/ini/scalars-last-wins.ini'; // processes = 5, threads = 4
 const config = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
@@ -44,21 +45,21 @@ describe('tsws command line', { concurrency: true }, () => {
   });
 
   it('TSWS_PROCESSES beats the INI file', async () => {
-    const r = await runTsws(['--ini', INI, '--print-config'], { TSWS_PROCESSES: '7' });
+    const r = await runTsws(['--ini', INI, '--print-config'], { env: { TSWS_PROCESSES: '7' } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(config(r.stdout).processes, 7);
     assert.equal(config(r.stdout).threads, 4, 'options not in the environment keep their INI value');
   });
 
   it('--processes beats TSWS_PROCESSES, and so does its short form -p', async () => {
-    const long = await runTsws(['--ini', INI, '--processes', '9', '--print-config'], { TSWS_PROCESSES: '7' });
+    const long = await runTsws(['--ini', INI, '--processes', '9', '--print-config'], { env: { TSWS_PROCESSES: '7' } });
     assert.equal(config(long.stdout).processes, 9);
-    const short = await runTsws(['--ini', INI, '-p', '3', '--print-config'], { TSWS_PROCESSES: '7' });
+    const short = await runTsws(['--ini', INI, '-p', '3', '--print-config'], { env: { TSWS_PROCESSES: '7' } });
     assert.equal(config(short.stdout).processes, 3);
   });
 
   it('reads aliases and underscores from the environment (TSWS_WORKERS, TSWS_HTTP_SOCKET)', async () => {
-    const r = await runTsws(['--print-config'], { TSWS_WORKERS: '6', TSWS_HTTP_SOCKET: ':9000', TSWS_HTTP_TIMEOUT: '500ms' });
+    const r = await runTsws(['--print-config'], { env: { TSWS_WORKERS: '6', TSWS_HTTP_SOCKET: ':9000', TSWS_HTTP_TIMEOUT: '500ms' } });
     assert.equal(r.code, 0, r.stderr);
     const c = config(r.stdout);
     assert.equal(c.processes, 6);
@@ -67,14 +68,14 @@ describe('tsws command line', { concurrency: true }, () => {
   });
 
   it('accumulates list options across INI, environment and command line', async () => {
-    const r = await runTsws(['--ini', 'test/fixtures/ini/env-order.ini', '--env', 'X=argv', '--print-config'], { TSWS_ENV: 'X=env' });
+    const r = await runTsws(['--ini', 'test/fixtures/ini/env-order.ini', '--env', 'X=argv', '--print-config'], { env: { TSWS_ENV: 'X=env' } });
     const env = config(r.stdout).env as string[];
     assert.deepEqual(env.slice(-2), ['X=env', 'X=argv']);
     assert.equal(env[0], 'FOO=one');
   });
 
   it('reads TSWS_INI as an INI file', async () => {
-    const r = await runTsws(['--print-config'], { TSWS_INI: INI });
+    const r = await runTsws(['--print-config'], { env: { TSWS_INI: INI } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(config(r.stdout).processes, 5);
   });
@@ -106,7 +107,7 @@ describe('tsws command line', { concurrency: true }, () => {
 
   it('prints every problem at once: flags, environment and INI lines', async () => {
     const r = await runTsws(['--ini', 'test/fixtures/ini/typo.ini', '--thread', '2', '--http-timeout', 'soon', '--print-config'], {
-      TSWS_LISTEN: '0',
+      env: { TSWS_LISTEN: '0' },
     });
     assert.equal(r.code, 78);
     assert.equal(r.stdout, '');
@@ -121,7 +122,7 @@ describe('tsws command line', { concurrency: true }, () => {
   });
 
   it('warns about an unknown TSWS_ variable, with a suggestion, and still loads', async () => {
-    const r = await runTsws(['--print-config'], { TSWS_PROCESES: '2' });
+    const r = await runTsws(['--print-config'], { env: { TSWS_PROCESES: '2' } });
     assert.equal(r.code, 0);
     assert.deepEqual(stderrLines(r.stderr).warnings, [
       'tsws: warning: environment TSWS_PROCESES: not a tsws option, ignored (did you mean TSWS_PROCESSES?)',
@@ -142,7 +143,7 @@ describe('tsws command line', { concurrency: true }, () => {
     const bad = await runTsws(['--ini', 'samples/hello.ini', '--module', 'samples/nope.js', '--check']);
     assert.equal(bad.code, 78);
     assert.match(bad.stderr, /^tsws: command line --module: module: \S+\/samples\/nope\.js does not exist$/m);
-    const worse = await runTsws(['--ini', INI, '--check'], { TSWS_PROCESSES: 'many' });
+    const worse = await runTsws(['--ini', INI, '--check'], { env: { TSWS_PROCESSES: 'many' } });
     assert.equal(worse.code, 78);
     assert.match(worse.stderr, /environment TSWS_PROCESSES: processes: "many" is not a whole number/);
   });

@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, runTsws, stderrLines } from './run-tsws.js';
+import { ROOT } from '../helpers/procs.js';
+import { runTsws, stderrLines } from '../helpers/run.js';
 
 const DIR = 'test/fixtures/ini';
 const ABS = join(ROOT, DIR);
@@ -73,7 +74,7 @@ describe('ini fixtures through bin/tsws --print-config', { concurrency: Math.max
     it(name, async () => {
       const run: RunSpec = JSON.parse(readOptional(`${name}.run.json`) ?? '{}');
       const spec = `${DIR}/${name}.ini${run.section ? `:${run.section}` : ''}`;
-      const r = await runTsws(['--ini', spec, '--print-config', ...(run.args ?? [])], run.env ?? {});
+      const r = await runTsws(['--ini', spec, '--print-config', ...(run.args ?? [])], { env: run.env ?? {} });
       const { warnings, errors } = stderrLines(r.stderr);
       assert.deepEqual(warnings, lines(readOptional(`${name}.expect-warnings.txt`)), 'warnings');
 

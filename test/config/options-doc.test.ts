@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPTION_NAMES } from '../../src/config/options.js';
-import { ROOT, runTsws } from './run-tsws.js';
+import { ROOT } from '../helpers/procs.js';
+import { runTsws } from '../helpers/run.js';
 
 it('docs/options.md equals `tsws --options-markdown` (run `npm run docs:options` after changing options.ts)', async () => {
   const r = await runTsws(['--options-markdown']);

@@ -1,19 +1,12 @@
-// Temporary directories for tests, removed when the test file ends.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Temporary files for tests, removed when the test file ends (procs.ts keeps the list).
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after } from 'node:test';
+import { cleanup, tempDir } from './procs.js';
 
-const made: string[] = [];
-after(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+export { tempDir };
 
-export function tempDir(prefix = 'tsws-test-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
+after(cleanup);
 
 /** Write files (paths relative to a fresh temporary directory, subdirectories created) and return it. */
 export function writeTree(tree: Record<string, string>): string {

@@ -1,134 +1,16 @@
-// End-to-end helpers: start the real bin/tsws with a real INI file on an ephemeral port, wait by polling for
-// conditions, and kill by pid everything that was started — even when a test fails.
-import { spawn, type ChildProcess } from 'node:child_process';
+// End-to-end helpers for tests: start the real bin/tsws (run.ts) with a real INI file on an ephemeral port,
+// wait by polling for conditions, talk HTTP to it, and kill by pid everything that was started (procs.ts) when
+// the test file ends — even when a test fails.
 import { Agent, request as httpRequest, type RequestOptions } from 'node:http';
-import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { after } from 'node:test';
-import { children, treePss } from '../../src/sys/memory.js';
-import { tempDir } from './files.js';
+import { treePss } from '../../src/sys/memory.js';
+import { cleanup, tempDir, waitFor } from './procs.js';
 
-export { tempDir };
+export { alive, APPS, BIN, freePort, killTree, ROOT, SAMPLES, tempDir, track, waitFor } from './procs.js';
+export { runTsws, startTsws, type Run, type StartOptions, type Tsws } from './run.js';
 
-export const ROOT = new URL('../../../', import.meta.url).pathname;
-export const BIN = join(ROOT, 'bin/tsws');
-export const SAMPLES = join(ROOT, 'samples');
-export const APPS = join(ROOT, 'test/apps');
-
-const started = new Set<number>();
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z /.test(stat); // a zombie is dead for our purposes
-  } catch {
-    return false;
-  }
-}
-
-function killTree(pid: number): void {
-  for (const c of children(pid)) killTree(c);
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-/** Kill this pid (and its children) when the test file ends: for processes a test did not spawn itself. */
-export function track(pid: number): void {
-  started.add(pid);
-}
-
-/** Runtime directories of the masters started here: a master killed with -9 together with its workers
- * leaves its directory behind (nobody is left to remove it), so the test removes it. */
-const runtimeDirs = new Set<string>();
-
-after(() => {
-  for (const pid of started) killTree(pid);
-  for (const d of runtimeDirs) rmSync(d, { recursive: true, force: true });
-});
-
-export async function waitFor<T>(what: string, check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 10_000, everyMs = 25): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-export interface Tsws {
-  readonly proc: ChildProcess;
-  readonly pid: number;
-  readonly dir: string;
-  /** http://127.0.0.1:PORT (or unix:/path). */
-  url: string;
-  /** Everything the master wrote to stdout and stderr so far. */
-  output(): string;
-  waitForLog(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** Resolves with the exit code (or signal name). */
-  exited: Promise<number | string>;
-  workers(): number[];
-  signal(sig: NodeJS.Signals): void;
-}
-
-export interface StartOptions {
-  /** Extra `key = value` lines appended to the [uwsgi] section. */
-  readonly ini: string;
-  readonly env?: Record<string, string>;
-  readonly args?: string[];
-  /** Wait for the "ready" line (default) or only for the process to start. */
-  readonly waitReady?: boolean;
-  /** A command that runs tsws (it must exec it, keeping the pid), e.g. ['prlimit', '--nofile=128:128']. */
-  readonly prefix?: string[];
-}
-
-/** Start bin/tsws with an INI file written to a temp dir; `http = 127.0.0.1:0` unless the INI sets http. */
-export async function startTsws(o: StartOptions): Promise<Tsws> {
-  const dir = tempDir();
-  const ini = join(dir, 'app.ini');
-  const http = /^\s*http\s*=/m.test(o.ini) ? '' : 'http = 127.0.0.1:0\n';
-  writeFileSync(ini, `[uwsgi]\n${http}${o.ini}\n`);
-  const argv = [process.execPath, BIN, '--ini', ini, ...(o.args ?? [])];
-  if (o.prefix) argv.unshift(...o.prefix);
-  const proc = spawn(argv[0], argv.slice(1), {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.add(proc.pid!);
-  let out = '';
-  const collect = (b: Buffer) => {
-    out += b;
-    const m = /worker sockets in (\S+)/.exec(out);
-    if (m) runtimeDirs.add(m[1]);
-  };
-  proc.stdout!.on('data', collect);
-  proc.stderr!.on('data', collect);
-  const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? sig ?? -1)));
-  const t: Tsws = {
-    proc,
-    pid: proc.pid!,
-    dir,
-    url: '',
-    output: () => out,
-    waitForLog: (re, timeoutMs = 10_000) =>
-      waitFor(`log line ${re} in:\n${out}`, () => out.match(re) ?? (proc.exitCode !== null ? Promise.reject(new Error(`tsws exited (${proc.exitCode}) before ${re}:\n${out}`)) : null), timeoutMs),
-    exited,
-    workers: () => children(proc.pid!),
-    signal: (sig) => proc.kill(sig),
-  };
-  if (o.waitReady !== false) {
-    const m = await t.waitForLog(/listening on (\S+)/);
-    t.url = m[1];
-    await t.waitForLog(/ready on /);
-  }
-  return t;
-}
+after(cleanup);
 
 /**
  * For the probe app: a directory it marks when a /sleep request starts (`env = PROBE_MARKS=DIR`), and a wait
@@ -143,16 +25,6 @@ export function probeMarks(): { ini: string; started(n?: number): Promise<string
       return m.length >= n && m;
     }),
   };
-}
-
-/** A port that was free a moment ago (for a program that cannot bind port 0 and say which it got). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Reply {
@@ -183,13 +55,37 @@ export interface LoadResult {
   bodies: string[];
 }
 
+/** A load in progress: its result once it ends, and how far it got meanwhile. */
+export interface Load extends Promise<LoadResult> {
+  /** Requests answered so far (any status) or failed. */
+  done(): number;
+  /** Resolves once `n` more requests than now were answered or failed: the load is really going. */
+  progressed(n: number): Promise<void>;
+}
+
 /**
  * `clients` closed loops, each sending requests back to back until `count` requests were sent in total or
  * `durationMs` passed. Keep-alive by default (the harder case for recycling).
  */
-export async function load(
+export function load(
   url: string,
   o: { clients: number; count?: number; durationMs?: number; keepAlive?: boolean; method?: string; body?: string; path?: string; keepBodies?: boolean },
+): Load {
+  let finished = 0;
+  let ended = false;
+  const result = run(url, o, () => finished++).finally(() => (ended = true));
+  const progressed = async (n: number) => {
+    const target = finished + n;
+    // A load that ended short of the target fails the wait at once, instead of a test acting on no load.
+    await waitFor(`${n} more requests of the load`, () => finished >= target || (ended && Promise.reject(new Error(`the load ended after ${finished} requests, short of ${target}`))), 30_000);
+  };
+  return Object.assign(result, { done: () => finished, progressed });
+}
+
+async function run(
+  url: string,
+  o: { clients: number; count?: number; durationMs?: number; keepAlive?: boolean; method?: string; body?: string; path?: string; keepBodies?: boolean },
+  onDone: () => void,
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: o.keepAlive !== false, maxSockets: o.clients });
   const r: LoadResult = { ok: 0, statuses: {}, errors: {}, bodies: [] };
@@ -213,6 +109,7 @@ export async function load(
         const code = (e as NodeJS.ErrnoException).code ?? String(e);
         r.errors[code] = (r.errors[code] ?? 0) + 1;
       }
+      onDone();
     }
   };
   await Promise.all(Array.from({ length: o.clients }, one));
@@ -253,4 +150,23 @@ export function fdChange(before: string[], after: string[]): string {
     .filter(([, d]) => d !== 0)
     .map(([k, d]) => `${d > 0 ? '+' : ''}${d} ${k}`);
   return `fds ${before.length} -> ${after.length}${diff.length ? ` (${diff.join(', ')})` : ''}`;
+}
+
+/** Is any TCP socket (v4 or v6) of this network namespace listening on `port`? Read from /proc, which is
+ * always there, unlike `ss` (whose absence made an `ss | grep -c` check pass). */
+export function tcpListening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['/proc/net/tcp', '/proc/net/tcp6'].some((f) => {
+    let table = '';
+    try {
+      table = readFileSync(f, 'utf8');
+    } catch {
+      return false; // no IPv6 in this kernel
+    }
+    // Columns: sl local_address rem_address st …; st 0A is LISTEN.
+    return table.split('\n').slice(1).some((l) => {
+      const [, local, , st] = l.trim().split(/\s+/);
+      return st === '0A' && local?.endsWith(`:${hex}`);
+    });
+  });
 }

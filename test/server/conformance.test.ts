@@ -14,8 +14,7 @@ async function count(t: Tsws): Promise<number> {
 }
 
 async function stop(t: Tsws): Promise<void> {
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0, 'the master stopped cleanly');
+  assert.equal(await t.stop(), 0, 'the master stopped cleanly');
 }
 
 test('HTTP/2.0 in a request line gets 505 and never reaches the app (gunicorn invalid/version_02)', async () => {

@@ -13,8 +13,7 @@ const probe = `module = ${APPS}/probe.js`;
 
 
 async function stop(t: Tsws): Promise<void> {
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0, 'the master stopped cleanly');
+  assert.equal(await t.stop(), 0, 'the master stopped cleanly');
 }
 
 async function count(t: Tsws): Promise<number> {

@@ -25,6 +25,5 @@ test('100,000 requests and hundreds of recycles: master fds and memory stay flat
   assert.ok(recycles >= 200, `${recycles} recycles`);
   assert.ok(Math.abs(fds1.length - fds0.length) <= 10, fdChange(fds0, fds1));
   assert.ok(rssMiB(t.pid) - rss0 < 40, `master rss ${rss0} -> ${rssMiB(t.pid)} MiB`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });

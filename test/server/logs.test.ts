@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { APPS, BIN, freePort, load, request, startTsws, tempDir, waitFor, type Tsws } from '../helpers/tsws.js';
+import { APPS, freePort, load, request, runTsws, startTsws, tempDir, waitFor, type Tsws } from '../helpers/tsws.js';
 
 const probe = `module = ${APPS}/probe.js`;
 const asRoot = process.getuid?.() === 0;
@@ -56,8 +56,7 @@ test('finding 2: log reopen: a removed log directory keeps the old file and the 
   await waitFor('a new log file', () => existsSync(logfile) && readFileSync(logfile, 'utf8').includes('log reopened'));
   await serving(t);
   await waitFor('the next request line in the new file', () => readFileSync(logfile, 'utf8').includes('GET /pid =>'));
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('finding 2: log reopen: a new file the master may not open (EACCES, as logrotate creates it for root) keeps the old file and the master serving', async () => {
@@ -85,8 +84,7 @@ test('finding 2: log reopen: a new file the master may not open (EACCES, as logr
   writeFileSync(fifo, 'l');
   await waitFor('the reopened log', () => readFileSync(logfile, 'utf8').includes('log reopened'));
   await serving(t);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('finding 2: log at start: an unopenable logto or daemonize is one line naming the option, the path and the errno (exit 78, no stack), and --check fails too', async () => {
@@ -103,8 +101,8 @@ test('finding 2: log at start: an unopenable logto or daemonize is one line nami
     assert.match(lines[0], new RegExp(`^tsws: \\S*app\\.ini:\\d+: ${c.key}: cannot open ${c.path} for appending: `));
     assert.match(lines[0], c.errno);
     assert.doesNotMatch(t.output(), /^\s+at /m, 'no stack');
-    const check = spawnSync(process.execPath, [BIN, '--ini', join(t.dir, 'app.ini'), '--check'], { cwd: t.dir, encoding: 'utf8' });
-    assert.equal(check.status, 78, check.stdout + check.stderr);
+    const check = await runTsws(['--ini', join(t.dir, 'app.ini'), '--check'], { cwd: t.dir });
+    assert.equal(check.code, 78, check.out);
     assert.match(check.stderr, new RegExp(`${c.key}: cannot open ${c.path} for appending: `));
     assert.doesNotMatch(check.stdout, /configuration OK/);
   }
@@ -147,8 +145,7 @@ test('finding 2: log backlog: with stderr not read, lines beyond the bound are d
   const next = lines.slice(at + 1).find(isRequest);
   if (prev && next) assert.ok(req(next) > req(prev) + markers[0] / 2, `${prev}\n${lines[at]}\n${next}`);
   await serving(t);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('finding 2: log backlog: logto = /dev/full (a full disk): the master serves, counts the dropped lines and never crashes', async (ctx) => {
@@ -175,8 +172,7 @@ test('finding 2: log backlog: logto = /dev/full (a full disk): the master serves
   assert.match((await request(`${stats}/metrics`)).body, new RegExp(`^tsws_log_lines_dropped_total ${d2}$`, 'm'));
   assert.equal(t.proc.exitCode, null, 'the master is alive');
   ctx.diagnostic(`figure: logto = /dev/full: 1,200 of 1,200 requests answered 200, ${d1} then ${d2} lines dropped`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
@@ -201,8 +197,7 @@ test('finding 2: log backlog: a log file that stops growing mid-line (a full dis
   await waitFor('the dropped-lines marker', () => /tsws: warning: \d+ log lines dropped \(EFBIG writing to \S+tsws\.log; backlog of 1024 KiB full\)\n/.test(text()));
   await serving(t);
   const dropped = await droppedNow();
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
   // Each gap has its marker, and together they count every dropped line (request lines and the master's
   // own warnings about SIGXFSZ, which the kernel sends with each refused write).
   const markers = [...text().matchAll(/tsws: warning: (\d+) log lines? dropped/g)].map((x) => Number(x[1]));

@@ -67,8 +67,7 @@ test('finding 5: worker tree: stats rss of a worker includes its child and a dou
   } finally {
     kill(child, helper);
   }
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('finding 5: worker tree: reload-on-rss below worker + child + double-forked helper recycles the worker', async (ctx) => {
@@ -89,8 +88,7 @@ test('finding 5: worker tree: reload-on-rss below worker + child + double-forked
   } finally {
     kill(child, helper);
   }
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 /** The pids whose /proc/PID/statm the master holds open. */
@@ -144,6 +142,5 @@ test('statm fds: one per live worker, closed when a worker crashes, is recycled,
   t.signal('SIGTTOU'); // one worker less: retired, not replaced
   await t.waitForLog(/processes: 2 \(one less\)/);
   await settled('after a worker was retired', 2);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });

@@ -6,21 +6,9 @@ import { existsSync, readFileSync, renameSync, utimesSync, writeFileSync } from 
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { alive, APPS, BIN, freePort, load, probeMarks, request, ROOT, SAMPLES, startTsws, tempDir, track, waitFor } from '../helpers/tsws.js';
+import { alive, APPS, BIN, freePort, load, probeMarks, request, ROOT, runTsws, SAMPLES, startTsws, tcpListening, tempDir, track, waitFor } from '../helpers/tsws.js';
 
 const probe = `module = ${APPS}/probe.js`;
-
-/** Run bin/tsws to completion (a launcher, --stop, --reload). */
-function tsws(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; out: string; ms: number }> {
-  const start = Date.now();
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });
-    let out = '';
-    p.stdout.on('data', (b) => (out += b));
-    p.stderr.on('data', (b) => (out += b));
-    p.on('exit', (code) => resolve({ code, out, ms: Date.now() - start }));
-  });
-}
 
 function session(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[3]);
@@ -30,7 +18,7 @@ test('daemonize + pidfile: returns once ready, master in its own session, log fi
   const dir = tempDir();
   const ini = join(dir, 'app.ini');
   writeFileSync(ini, `[uwsgi]\n${probe}\nhttp = 127.0.0.1:0\nprocesses = 2\ndaemonize = ${dir}/tsws.log\npidfile = ${dir}/app.pid\n`);
-  const first = await tsws(['--ini', ini], dir);
+  const first = await runTsws(['--ini', ini], { cwd: dir });
   assert.equal(first.code, 0, first.out);
   assert.ok(first.ms < 10_000, `returned after ${first.ms} ms`);
   const pid = Number(readFileSync(join(dir, 'app.pid'), 'utf8'));
@@ -43,13 +31,13 @@ test('daemonize + pidfile: returns once ready, master in its own session, log fi
   assert.equal((await request(`${url}/pid`)).status, 200);
   await waitFor('the request line in the log', () => readFileSync(join(dir, 'tsws.log'), 'utf8').includes('GET /pid'));
 
-  const second = await tsws(['--ini', ini], dir);
+  const second = await runTsws(['--ini', ini], { cwd: dir });
   assert.notEqual(second.code, 0);
   assert.match(second.out, new RegExp(`already running \\(pid ${pid}\\)`));
   assert.ok(alive(pid), 'the first one is left alone');
   assert.equal((await request(`${url}/pid`)).status, 200);
 
-  const stop = await tsws(['--stop', join(dir, 'app.pid')], dir);
+  const stop = await runTsws(['--stop', join(dir, 'app.pid')], { cwd: dir });
   assert.equal(stop.code, 0, stop.out);
   assert.match(stop.out, new RegExp(`stopped pid ${pid}`));
   assert.ok(!alive(pid));
@@ -60,7 +48,7 @@ test('a daemon that fails reports why on the launcher\'s stderr, with its exit c
   const dir = tempDir();
   const ini = join(dir, 'app.ini');
   writeFileSync(ini, `[uwsgi]\nmodule = ${APPS}/throws-at-load.js\nhttp = 127.0.0.1:0\ndaemonize = ${dir}/tsws.log\n`);
-  const r = await tsws(['--ini', ini], dir);
+  const r = await runTsws(['--ini', ini], { cwd: dir });
   assert.equal(r.code, 22);
   assert.match(r.out, /the daemon failed \(exit 22\)/);
   assert.match(r.out, /cannot connect to the model store/);
@@ -75,16 +63,15 @@ test('a stale pidfile is replaced', async () => {
   writeFileSync(join(dir, 'app.pid'), `${deadPid}\n`);
   const t = await startTsws({ ini: `${probe}\nprocesses = 1\npidfile = ${dir}/app.pid` });
   assert.equal(Number(readFileSync(join(dir, 'app.pid'), 'utf8')), t.pid);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('tsws --reload PIDFILE during 10 s of load from 6 clients: zero failed requests, every worker replaced', async () => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 3\nthreads = 2\npidfile = app.pid\ndisable-logging = true` });
   const before = t.workers();
   const loadDone = load(t.url, { clients: 6, durationMs: 10_000, path: '/sleep/15' });
-  await new Promise((r) => setTimeout(r, 2000));
-  const r = await tsws(['--reload', join(t.dir, 'app.pid')], t.dir);
+  await loadDone.progressed(12); // the reload happens under load, not before it started
+  const r = await runTsws(['--reload', join(t.dir, 'app.pid')], { cwd: t.dir });
   assert.equal(r.code, 0, r.out);
   await t.waitForLog(/reload done: 3 of 3 worker\(s\) replaced/, 15_000);
   const result = await loadDone;
@@ -94,7 +81,7 @@ test('tsws --reload PIDFILE during 10 s of load from 6 clients: zero failed requ
   const after = t.workers();
   assert.equal(after.length, 3);
   for (const p of before) assert.ok(!after.includes(p), `worker ${p} was replaced`);
-  const stop = await tsws(['--stop', join(t.dir, 'app.pid')], t.dir);
+  const stop = await runTsws(['--stop', join(t.dir, 'app.pid')], { cwd: t.dir });
   assert.equal(stop.code, 0);
   assert.equal(await t.exited, 0);
   assert.ok(!existsSync(join(t.dir, 'app.pid')));
@@ -131,8 +118,7 @@ test('SIGHUP reloads new app code; a reload whose new code does not load keeps t
   await waitFor('the killed worker respawned', () => t.workers().length === 2 && !t.workers().includes(victim));
   await t.waitForLog(new RegExp(`pid ${victim}\\) died(.|\\n)*respawned(.|\\n)*ready in`));
   for (let i = 0; i < 4; i++) assert.equal((await request(`${t.url}/`)).body, 'v2');
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('a reload reads the INI again: env, processes and limits apply under load with no request lost; http needs a restart; a broken file is refused', async () => {
@@ -141,7 +127,7 @@ test('a reload reads the INI again: env, processes and limits apply under load w
   assert.equal((await request(`${t.url}/env/GREETING`)).body, 'one');
   const before = t.workers();
   const loadDone = load(t.url, { clients: 4, durationMs: 4000, path: '/sleep/10' });
-  await new Promise((r) => setTimeout(r, 500));
+  await loadDone.progressed(8); // the reload happens under load, not before it started
   const port = new URL(t.url).port;
   writeFileSync(ini, readFileSync(ini, 'utf8')
     .replace('GREETING=one', 'GREETING=two')
@@ -185,8 +171,7 @@ test('a reload reads the INI again: env, processes and limits apply under load w
   assert.equal((await request(`${t.url}/env/GREETING`)).body, 'three');
   const slow = await request(`${t.url}/sleep/4000`);
   assert.equal(slow.status, 504, 'harakiri = 1 cut the 4 s request short');
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('a reload whose old worker dies while the new one loads is not mistaken for a failed reload', async () => {
@@ -205,8 +190,7 @@ test('a reload whose old worker dies while the new one loads is not mistaken for
   await waitFor('a worker serving again', async () => (await request(`${t.url}/`).catch(() => null))?.status === 200);
   assert.equal((await request(`${t.url}/`)).body, 'two');
   assert.doesNotMatch(t.output(), /previous configuration stays in force|reload of worker 1 failed/);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('SIGTTIN adds a worker, SIGTTOU removes one; SIGUSR2 and other stray signals leave the master running', async () => {
@@ -222,9 +206,8 @@ test('SIGTTIN adds a worker, SIGTTOU removes one; SIGUSR2 and other stray signal
   assert.equal((await request(`${t.url}/pid`)).status, 200);
   t.signal('SIGUSR1');
   await t.waitForLog(/status \(SIGUSR1\):\n\s*wid\s+pid\s+state\s+requests/);
-  assert.equal(spawnSync('sh', ['-c', 'ss -ltn | grep -c ":9229 "']).stdout.toString().trim(), '0', 'SIGUSR1 did not start the inspector');
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(tcpListening(9229), false, 'SIGUSR1 did not start the inspector');
+  assert.equal(await t.stop(), 0);
 });
 
 test('SIGINT is a quick stop: the master exits at once; a request in flight gets 502, not a dropped connection', async () => {
@@ -263,8 +246,7 @@ while True:
   assert.match(heard, /STATUS=1 worker\(s\) x 1 thread\(s\) ready on/);
   t.signal('SIGHUP');
   await waitFor('RELOADING=1', () => /RELOADING=1/.test(heard), 5000);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
   await waitFor('STOPPING=1', () => /STOPPING=1/.test(heard), 5000);
   listener.kill();
 });
@@ -283,8 +265,7 @@ test('touch-reload: touching the file replaces every worker', async () => {
     const now = t.workers();
     return now.length === 2 && now.every((p) => !before.includes(p));
   });
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('master-fifo: c chain-reloads, + adds a worker, s logs the status, l reopens the log, q stops gracefully', async () => {
@@ -337,8 +318,7 @@ test('uid/gid: workers run as the given user after the master bound its socket',
   assert.match(status, new RegExp(`^Uid:\\s+${nobody}\\s`, 'm'));
   assert.match(t.output(), new RegExp(`running as uid ${nobody}`));
   assert.equal((await request(`${t.url}/`)).status, 200);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('systemd-analyze verify accepts conf/tsws.service', { skip: spawnSync('sh', ['-c', 'command -v systemd-analyze']).status !== 0 && 'systemd-analyze not installed' }, () => {
@@ -375,14 +355,13 @@ ${site}
   assert.equal(h['x-forwarded-host'], 'shop.example');
   assert.equal(h.host, 'shop.example');
   const loadDone = load(url, { clients: 4, durationMs: 4000, path: '/sleep/10' });
-  await new Promise((r) => setTimeout(r, 1000));
+  await loadDone.progressed(8); // the reload happens under load, not before it started
   t.signal('SIGHUP');
   const r = await loadDone;
   assert.deepEqual(r.errors, {});
   assert.deepEqual(Object.keys(r.statuses), ['200'], JSON.stringify(r.statuses));
   nginx.kill('SIGQUIT');
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('socket activation: with LISTEN_FDS=1 and LISTEN_PID set, tsws serves on the inherited fd 3', async () => {

@@ -45,8 +45,7 @@ test('finding 10: a worker that reached max-requests takes no new request, even 
   const most = Math.max(...perPid.values());
   assert.ok(most <= 2, `a worker answered ${most} requests on max-requests = 1: ${JSON.stringify([...perPid])}`);
   ctx.diagnostic(`figure: 41 requests on ${perPid.size} worker pids, at most ${most} per pid (max-requests = 1, threads = 2)`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('finding 10: after the master itself was stopped (SIGSTOP, SIGCONT) no healthy worker is reported as not answering', async (ctx) => {
@@ -63,8 +62,7 @@ test('finding 10: after the master itself was stopped (SIGSTOP, SIGCONT) no heal
   for (let i = 0; i < 6; i++) assert.equal((await request(`${t.url}/pid`)).status, 200);
   assert.deepEqual(t.workers(), before, 'the same workers serve');
   ctx.diagnostic(`figure: master stopped 3.5 s; ${/the master was stalled[^\n]*/.exec(t.output())![0]}`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('finding 7: a HUP during a reload queues another reload, and every worker ends on the newest code', async (ctx) => {
@@ -82,7 +80,9 @@ test('finding 7: a HUP during a reload queues another reload, and every worker e
   t.signal('SIGHUP');
   t.signal('SIGHUP');
   await waitFor('two reloads to finish', () => count(t.output(), /reload done: 3 of 3 worker\(s\) replaced/) >= 2, 20_000);
-  await new Promise((r) => setTimeout(r, 1000)); // a third reload, if one were to start, would show by now
+  // A third reload would be started as the second one ends, so before the master logs a request sent now.
+  await request(`${t.url}/after-the-reloads`);
+  await t.waitForLog(/GET \/after-the-reloads =>/);
   assert.equal(count(t.output(), /reload done/), 2, 'three HUPs during one reload make exactly one more');
   const seen = new Map<string, string>();
   for (let i = 0; i < 15; i++) {
@@ -92,8 +92,7 @@ test('finding 7: a HUP during a reload queues another reload, and every worker e
   assert.equal(seen.size, 3, `every worker answered: ${JSON.stringify([...seen])}`);
   assert.deepEqual([...new Set(seen.values())], ['v3'], JSON.stringify([...seen]));
   ctx.diagnostic(`figure: 4 HUPs (1 + 3 during the first chain) → 2 reloads; workers answer ${JSON.stringify([...seen.values()])}`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 async function childrenOf(url: string): Promise<{ worker: number; child: number; grandchild: number }> {
@@ -113,8 +112,7 @@ test('finding 5: a recycled worker takes its child and its double-forked grandch
   const gone = Date.now() - started;
   const next = await childrenOf(t.url); // the replacement started its own
   assert.notEqual(next.worker, first.worker);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
   await waitFor('the last worker\'s children to be gone after a graceful stop', () => !alive(next.child) && !alive(next.grandchild), 5000);
   ctx.diagnostic(`figure: child and grandchild gone ${gone} ms after their worker's exit was logged`);
 });
@@ -170,8 +168,7 @@ test('finding 3: out of file descriptors, a failed spawn is a failed start (logg
   for (let i = 0; i < 4; i++) assert.equal((await request(`${t.url}/pid`)).status, 200);
   const failed = count(t.output(), /spawn failed: EMFILE/);
   ctx.diagnostic(`figure: fd limit ${limit}, ${held.length} idle connections held, ${failed} failed spawn(s) logged and backed off, master alive, both workers back`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('finding 3: the soft fd limit is raised to the hard one and logged; max-fd sets it; above what can be set it is a configuration error naming file:line', async () => {
@@ -179,14 +176,12 @@ test('finding 3: the soft fd limit is raised to the hard one and logged; max-fd 
   assert.deepEqual(nofile(raised.pid), [4096, 4096]);
   assert.deepEqual(nofile(raised.workers()[0]), [4096, 4096], 'workers inherit it');
   assert.match(raised.output(), /max open files: 4096 \(the hard limit\)/);
-  raised.signal('SIGTERM');
-  assert.equal(await raised.exited, 0);
+  assert.equal(await raised.stop(), 0);
 
   const t = await startTsws({ ini: `${probe}\nprocesses = 1\nmax-fd = 300`, prefix: ['prlimit', '--nofile=1024:1024'] });
   assert.deepEqual(nofile(t.pid), [300, 1024]);
   assert.match(t.output(), /max open files: 300 \(max-fd; hard limit 1024\)/);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 
   // Above the kernel's own ceiling (fs.nr_open), not even root can set it.
   const bad = await startTsws({ ini: `${probe}\nprocesses = 1\nmax-fd = 2000000000`, waitReady: false });

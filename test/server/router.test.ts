@@ -20,8 +20,7 @@ test('a GET whose worker dies before answering is retried and answered 200', asy
   const reply = await slow;
   assert.equal(reply.status, 200);
   assert.notEqual(reply.body.split(' ')[0], String(worker), 'answered by the replacement');
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('a POST with a body whose worker dies gets 502 with a short text body, never a closed connection', async () => {
@@ -34,8 +33,7 @@ test('a POST with a body whose worker dies gets 502 with a short text body, neve
   const reply = await slow;
   assert.equal(reply.status, 502);
   assert.match(reply.body, new RegExp(`^502 Bad Gateway: worker 1 \\(pid ${worker}\\) failed: `));
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('a worker that does not answer within http-timeout gets 504', async () => {
@@ -48,8 +46,7 @@ test('a worker that does not answer within http-timeout gets 504', async () => {
   assert.ok(took < 3000, `answered after ${took} ms`);
   // The slot is free again: the worker serves the next request.
   assert.equal((await request(`${t.url}/pid`)).status, 200);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('a request waiting in the queue longer than http-timeout gets 504', async () => {
@@ -64,8 +61,7 @@ test('a request waiting in the queue longer than http-timeout gets 504', async (
   assert.match(waited.body, /no worker was free within 1s/);
   assert.ok(Date.now() - start < 2500, `answered after ${Date.now() - start} ms`);
   assert.equal((await holder).status, 200);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('headers over buffer-size get 431 and the server keeps answering', async () => {
@@ -74,8 +70,7 @@ test('headers over buffer-size get 431 and the server keeps answering', async ()
   assert.equal(big.status, 431);
   const ok = await request(`${t.url}/pid`, { headers: { 'x-fits': 'a'.repeat(3000) } });
   assert.equal(ok.status, 200);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('http-keepalive: an idle client connection outlives http-headers-timeout and closes after http-keepalive', async () => {
@@ -103,8 +98,7 @@ test('http-keepalive: an idle client connection outlives http-headers-timeout an
   await waitFor('the idle connection to close', () => closedAt, 10_000);
   const idle = closedAt - lastData;
   assert.ok(idle >= 3500 && idle < 7000, `closed after ${idle} ms idle (http-keepalive = 4)`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('X-Forwarded-* are set by the router; hop-by-hop headers are not forwarded', async () => {
@@ -119,8 +113,7 @@ test('X-Forwarded-* are set by the router; hop-by-hop headers are not forwarded'
   assert.equal(h.host, 'example.test');
   assert.equal(h['x-secret'], undefined);
   assert.equal(h['keep-alive'], undefined);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('forwarded-allow-ips keeps a trusted proxy\'s X-Forwarded-* and appends the peer', async () => {
@@ -129,8 +122,7 @@ test('forwarded-allow-ips keeps a trusted proxy\'s X-Forwarded-* and appends the
   const h = JSON.parse(r.body);
   assert.equal(h['x-forwarded-for'], '203.0.113.7, 127.0.0.1');
   assert.equal(h['x-forwarded-proto'], 'https');
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('WebSocket upgrades are proxied to the app\'s upgrade handler, both ways', async () => {
@@ -146,8 +138,7 @@ test('WebSocket upgrades are proxied to the app\'s upgrade handler, both ways', 
   sock.write('ping-1');
   await waitFor('echo', () => got === 'ping-1');
   sock.destroy();
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 function rssKb(pid: number): number {
@@ -196,8 +187,7 @@ test('a 200 MB upload streams through: the master grows by less than 64 MB', asy
   const grewMb = (peak - before) / 1024;
   assert.ok(grewMb < 64, `master RSS grew by ${grewMb.toFixed(1)} MB during a 200 MB upload`);
   ctx.diagnostic(`figure: master RSS grew by ${grewMb.toFixed(1)} MB during a 200 MB upload (after a 32 MB warm-up)`);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('one log line per request, uWSGI-like, with worker id, pid, method, path, status, bytes and ms', async () => {
@@ -207,8 +197,7 @@ test('one log line per request, uWSGI-like, with worker id, pid, method, path, s
   const m = await t.waitForLog(/\[pid: (\d+)\|wid: 1\|req: 1\/1\] 127\.0\.0\.1 GET \/pid\?x=1 => generated (\d+) bytes in (\d+) msecs \(HTTP\/1\.1 200\)/);
   assert.equal(Number(m[1]), worker);
   assert.ok(Number(m[2]) > 0);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('logto writes the log to a file; log-format and disable-logging shape request lines', async () => {
@@ -220,13 +209,11 @@ test('logto writes the log to a file; log-format and disable-logging shape reque
   await request(`${url}/pid`);
   await waitFor('the request line', () => safeRead(logfile).includes('GET /pid 200 wid=1'));
   assert.equal(t.output(), '', 'nothing on stderr when logto is set');
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 
   const q = await startTsws({ ini: `${probe}\nprocesses = 1\ndisable-logging = true` });
   await request(`${q.url}/pid`);
-  q.signal('SIGTERM');
-  await q.exited;
+  await q.stop();
   assert.doesNotMatch(q.output(), /GET \/pid/);
   assert.match(q.output(), /worker 1 \(pid \d+\) ready/, 'lifecycle lines are still logged');
 });
@@ -245,8 +232,7 @@ test('env and chdir reach the app', async () => {
   assert.equal((await request(`${t.url}/env/GREETING`)).body, 'three');
   assert.equal((await request(`${t.url}/env/OTHER`)).body, 'two');
   assert.equal((await request(`${t.url}/cwd`)).body, dir);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('need-app = false: a broken app leaves the master up, answering 503 while no worker is available', async () => {
@@ -256,6 +242,5 @@ test('need-app = false: a broken app leaves the master up, answering 503 while n
   const r = await request(`${m[1]}/`);
   assert.equal(r.status, 503);
   assert.match(r.body, /no worker is available/);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });

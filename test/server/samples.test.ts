@@ -12,8 +12,7 @@ test('samples/hello.ini: 4 workers x 2 threads', async () => {
   const t = await sample('hello.ini');
   assert.equal(t.workers().length, 4);
   assert.match((await request(`${t.url}/`)).body, /^hello from pid \d+/);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('samples/fetch.ini: a web-standard fetch handler, GET and JSON POST', async () => {
@@ -22,8 +21,7 @@ test('samples/fetch.ini: a web-standard fetch handler, GET and JSON POST', async
   const body = JSON.stringify({ a: 1 });
   const r = await request(`${t.url}/`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
   assert.deepEqual(JSON.parse(r.body), { received: { a: 1 } });
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('samples/express.ini: an Express app (CommonJS)', async () => {
@@ -32,6 +30,5 @@ test('samples/express.ini: an Express app (CommonJS)', async () => {
   const body = JSON.stringify({ b: 2 });
   const r = await request(`${t.url}/echo`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
   assert.deepEqual(JSON.parse(r.body), { echo: { b: 2 } });
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });

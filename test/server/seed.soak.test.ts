@@ -22,6 +22,5 @@ test('seed scenario: 80 s of load, 0 failed requests, >= 8 recycles, PSS <= 3000
   }
   assert.ok(recycles >= 8, `${recycles} recycles`);
   assert.ok(peakMiB <= 3000, `peak ${peakMiB} MiB`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });

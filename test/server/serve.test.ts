@@ -14,8 +14,7 @@ test('200 requests from 8 clients are all answered and spread over all 4 workers
   assert.equal(pids.size, 4, `served by ${[...pids].join(', ')}`);
   const workers = t.workers().map(String);
   for (const p of pids) assert.ok(workers.includes(p!), `pid ${p} is one of the master's workers ${workers}`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('threads = 1: a worker never serves two requests at once', async () => {
@@ -25,8 +24,7 @@ test('threads = 1: a worker never serves two requests at once', async () => {
   // Each body is "PID INFLIGHT", INFLIGHT being what the worker was serving when the request began.
   const concurrency = r.bodies.map((b) => Number(b.split(' ')[1]));
   assert.deepEqual([...new Set(concurrency)], [1]);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('threads = 2 lets a worker serve two at once (the limit is real, not just 1)', async () => {
@@ -36,8 +34,7 @@ test('threads = 2 lets a worker serve two at once (the limit is real, not just 1
   const concurrency = new Set(r.bodies.map((b) => Number(b.split(' ')[1])));
   assert.ok(concurrency.has(2), `saw ${[...concurrency]}`);
   assert.ok(!concurrency.has(3), `saw ${[...concurrency]}`);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('processes = 1, threads = 1, listen = 2: of 8 concurrent slow requests 3 succeed, 5 get 503', async () => {
@@ -48,8 +45,7 @@ test('processes = 1, threads = 1, listen = 2: of 8 concurrent slow requests 3 su
   const busy = replies.find((r) => r.status === 503)!;
   assert.equal(busy.headers['retry-after'], '1');
   assert.match(busy.body, /queue is full/);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('kill -9 of a worker: it is replaced and the next requests all succeed', async () => {
@@ -64,25 +60,28 @@ test('kill -9 of a worker: it is replaced and the next requests all succeed', as
   });
   const r = await load(t.url, { clients: 4, count: 40, path: '/pid' });
   assert.equal(r.ok, 40, JSON.stringify(r));
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
-test('SIGTERM with a 2 s request in flight: the request gets 200, then the master exits 0 and removes its pidfile', async () => {
+test('SIGTERM with a 2 s request in flight: new connections are refused, the request gets 200, then the master exits 0 and removes its pidfile', async () => {
   const marks = probeMarks();
   const t = await startTsws({ ini: `module = ${APPS}/probe.js\nprocesses = 2\npidfile = app.pid\n${marks.ini}` });
   const pidfile = join(t.dir, 'app.pid');
   assert.equal(Number(readFileSync(pidfile, 'utf8')), t.pid);
-  const slow = request(`${t.url}/sleep/2000`);
+  let answered = false;
+  const slow = request(`${t.url}/sleep/2000`).finally(() => (answered = true));
   await marks.started();
   const workers = t.workers();
   t.signal('SIGTERM');
+  // New connections are refused while draining, not queued forever: the socket is closed before this line.
+  await t.waitForLog(/graceful stop \(SIGTERM\)/);
+  await assert.rejects(request(`${t.url}/pid`), { code: 'ECONNREFUSED' });
+  assert.ok(!answered, 'refused while the 2 s request was still in flight');
   const reply = await slow;
   assert.equal(reply.status, 200);
   assert.equal(await t.exited, 0);
   assert.ok(!existsSync(pidfile), 'pidfile removed');
   for (const w of workers) assert.ok(!alive(w), `worker ${w} is gone`);
-  // New connections were refused while draining, not queued forever.
   assert.match(t.output(), /graceful stop \(SIGTERM\)/);
 });
 
@@ -121,16 +120,14 @@ test('a fetch-handler ES module app serves GET and POST, with repeated Set-Cooki
   const p = await request(`${t.url}/up`, { method: 'POST', body: 'hello world', headers: { 'content-length': '11' } });
   assert.equal(p.status, 201);
   assert.equal(p.body, 'got 11 bytes');
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('a CommonJS named export (module = file.cjs:name)', async () => {
   const t = await startTsws({ ini: `module = ${APPS}/named.cjs:api\nprocesses = 1` });
   const r = await request(`${t.url}/a/b`);
   assert.equal(r.body, 'cjs /a/b');
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('http on a unix socket serves', async () => {
@@ -141,8 +138,7 @@ test('http on a unix socket serves', async () => {
   const r = await request('http://localhost/', { socketPath: sock });
   assert.equal(r.status, 200);
   assert.match(r.body, /^hello from pid \d+/);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
   assert.ok(!existsSync(sock), 'vacuum removed the socket');
 });
 
@@ -153,6 +149,5 @@ test('an address in use is an immediate, clear error', async () => {
   assert.equal(await b.exited, 1);
   assert.match(b.output(), /cannot listen on 127\.0\.0\.1:\d+: address already in use/);
   assert.doesNotMatch(b.output(), /spawned/);
-  a.signal('SIGTERM');
-  await a.exited;
+  await a.stop();
 });

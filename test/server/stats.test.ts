@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { APPS, BIN, load, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
+import { APPS, BIN, load, request, runTsws, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
 
 const probe = `module = ${APPS}/probe.js`;
 
@@ -53,8 +53,7 @@ test('the raw TCP stats server sends one uWSGI-shaped JSON document with every f
   assert.ok(doc.workers.every((w: { requests: number }) => w.requests > 0), 'every worker served some');
   assert.equal(doc.tsws.requests, 30);
   for (const f of ['in_flight', 'queue', 'recycles', 'respawns']) assert.ok(f in doc.tsws, `tsws.${f}`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('recycles are counted by reason in the stats, and the last reason is shown per worker', async () => {
@@ -70,8 +69,7 @@ test('recycles are counted by reason in the stats, and the last reason is shown 
   assert.match(w.last_recycle_reason, /max-requests reached/);
   assert.ok(w.respawn_count >= 3);
   assert.ok(w.requests >= 6 && w.delta_requests < w.requests, 'requests kept across respawns, delta_requests per incarnation');
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 /** A strict reader of the Prometheus text format 0.0.4: returns families with their samples, or throws. */
@@ -150,8 +148,7 @@ test('stats-http: JSON at /, Prometheus text at /metrics in a valid exposition f
     assert.equal(r.status, 0, r.stdout + r.stderr);
   }
   assert.equal((await request(`${base}/other`)).status, 404);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('stats on a unix socket; a non-loopback address gets a warning', async () => {
@@ -164,12 +161,10 @@ test('stats on a unix socket; a non-loopback address gets a warning', async () =
     s.on('end', () => resolve(d));
   });
   assert.equal(JSON.parse(doc).workers.length, 1);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
   const open = await startTsws({ ini: `${probe}\nprocesses = 1\nstats = 0.0.0.0:0` });
   assert.match(open.output(), /stats on 0\.0\.0\.0:\d+ is reachable beyond this host/);
-  open.signal('SIGTERM');
-  await open.exited;
+  await open.stop();
 });
 
 test('tsws top, run in tmux, shows every worker pid within 3 s and quits on q', { skip: spawnSync('sh', ['-c', 'command -v tmux']).status !== 0 && 'tmux not installed' }, async () => {
@@ -195,14 +190,13 @@ test('tsws top, run in tmux, shows every worker pid within 3 s and quits on q', 
   } finally {
     tmux('kill-session', '-t', session);
   }
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('tsws top in a dumb terminal prints plain frames without escape codes', async () => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 2\nstats = 127.0.0.1:0` });
   const port = (await t.waitForLog(/stats on 127\.0\.0\.1:(\d+)/))[1];
-  const r = spawnSync(process.execPath, [BIN, 'top', `127.0.0.1:${port}`], { input: '', timeout: 5000, encoding: 'utf8', env: { ...process.env, TERM: 'dumb' } });
+  const r = await runTsws(['top', `127.0.0.1:${port}`], { input: '', timeoutMs: 5000, env: { TERM: 'dumb' } });
   assert.match(r.stdout, /WID\s+PID STATUS/);
   assert.doesNotMatch(r.stdout, /\x1b\[/);
   for (const p of t.workers()) assert.ok(r.stdout.includes(String(p)));
@@ -220,8 +214,7 @@ test('tsws top in a dumb terminal prints plain frames without escape codes', asy
     });
   });
   assert.deepEqual(piped, { code: 0, stderr: '' });
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('a live worker never shows rss 0 in the stats (measured at spawn and ready, before any poll), and per-core counts never go back through recycles', async () => {

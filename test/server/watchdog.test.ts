@@ -18,8 +18,7 @@ test('reload-on-rss: a leaking worker is recycled with its reason, and no reques
   await t.waitForLog(/recycling: rss \d+ MiB > reload-on-rss 150 MiB after \d+ requests/);
   assert.ok(count(t.output(), /recycling: rss/) >= 4, t.output());
   assert.ok(new Set(r.bodies).size >= 6, `served by ${new Set(r.bodies).size} pids`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('an idle worker that bloats after its last request is recycled by the master\'s poll', async () => {
@@ -27,8 +26,7 @@ test('an idle worker that bloats after its last request is recycled by the maste
   const pid = (await request(`${t.url}/bloat-later/150`)).body;
   await t.waitForLog(new RegExp(`worker 1 \\(pid ${pid}\\) recycling: rss \\d+ MiB > reload-on-rss 120 MiB after 1 request`), 5000);
   await waitFor('a new worker', async () => (await request(`${t.url}/pid`)).body !== pid);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('max-requests = 5, 2 workers, 4 clients x 150 requests: every request succeeds, served by at least 15 worker pids', async () => {
@@ -39,8 +37,7 @@ test('max-requests = 5, 2 workers, 4 clients x 150 requests: every request succe
   const pids = new Set(r.bodies);
   assert.ok(pids.size >= 15, `only ${pids.size} distinct pids`);
   assert.match(t.output(), /recycling: max-requests reached: \d+ requests \(limit \d+ for this worker\)/);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('max-requests-delta gives worker N the limit max + (N-1) x delta (jitter 0)', async () => {
@@ -53,8 +50,7 @@ test('max-requests-delta gives worker N the limit max + (N-1) x delta (jitter 0)
   }
   assert.deepEqual([...(limits.get('1') ?? [])], ['4']);
   assert.deepEqual([...(limits.get('2') ?? [])], ['14']);
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('max-worker-lifetime recycles workers by age, one at a time, with no failed request', async () => {
@@ -63,16 +59,14 @@ test('max-worker-lifetime recycles workers by age, one at a time, with no failed
   assert.deepEqual(r.errors, {});
   assert.deepEqual(Object.keys(r.statuses), ['200']);
   assert.ok(count(t.output(), /recycling: max-worker-lifetime reached/) >= 3, t.output());
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('min-worker-lifetime holds soft recycles back', async () => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 1\nmax-requests = 2\nmin-worker-lifetime = 30\ndisable-logging = true` });
   const r = await load(t.url, { clients: 2, count: 20, path: '/pid', keepBodies: true });
   assert.equal(new Set(r.bodies).size, 1, 'no recycle before the worker is 30 s old');
-  t.signal('SIGTERM');
-  await t.exited;
+  await t.stop();
 });
 
 test('evil-reload-on-rss kills the worker at once; its in-flight GET is retried on the replacement and answered', async () => {
@@ -87,8 +81,7 @@ test('evil-reload-on-rss kills the worker at once; its in-flight GET is retried 
   const s = await slow;
   assert.equal(s.status, 200);
   assert.notEqual(s.body.split(' ')[0], String(first), 'answered by the replacement');
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('reload-on-as below what a fresh Node worker reserves is refused at startup, with the reason', async () => {
@@ -109,8 +102,7 @@ test('limit-as sets RLIMIT_AS on workers; a value Node cannot start under is ref
   const ok = await startTsws({ ini: `${probe}\nprocesses = 1\nlimit-as = 8G` });
   const limits = (await request(`${ok.url}/limits`)).body;
   assert.match(limits, new RegExp(`Max address space\\s+${8 * 1024 ** 3}\\s+${8 * 1024 ** 3}\\s+bytes`));
-  ok.signal('SIGTERM');
-  await ok.exited;
+  await ok.stop();
 
   const low = await startTsws({ ini: `${probe}\nprocesses = 1\nlimit-as = 300`, waitReady: false });
   assert.notEqual(await low.exited, 0);
@@ -130,8 +122,7 @@ test('harakiri = 2: a request that blocks its worker for 8 s gets 504 in under 4
   assert.equal(after.ok, 10);
   await t.waitForLog(/harakiri: GET \/block\/8000 ran \d+\.\ds > harakiri 2s; wchan/);
   await t.waitForLog(/killed: harakiri: GET \/block\/8000 .* its event loop did not answer within 1s/);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('harakiri on a worker whose loop still answers drains it: its other requests finish', async () => {
@@ -144,8 +135,7 @@ test('harakiri on a worker whose loop still answers drains it: its other request
   assert.equal((await other).status, 200);
   await t.waitForLog(/recycling: harakiri: GET \/sleep\/3000/);
   assert.doesNotMatch(t.output(), /event loop did not answer/);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });
 
 test('an uncaught exception: that request gets 500, the worker is drained and replaced', async () => {
@@ -157,6 +147,5 @@ test('an uncaught exception: that request gets 500, the worker is drained and re
   await waitFor('the replacement', async () => (await request(`${t.url}/pid`)).body !== String(before));
   const sync = await request(`${t.url}/throw`);
   assert.equal(sync.status, 500, 'a synchronous throw is answered 500 too');
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });

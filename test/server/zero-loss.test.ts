@@ -23,6 +23,5 @@ test('reload-on-rss under keep-alive, fresh-connection and POST load: 0 failed r
   assert.ok(recycles >= 8, `${recycles} recycles`);
   // Unchecked, 8 clients keeping 30 MB per request would pass several GB in 10 s.
   assert.ok(peakMiB < 1500, `process tree peaked at ${peakMiB} MiB`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });

@@ -245,6 +245,5 @@ test('a live worker never shows rss 0 in the stats (measured at spawn and ready,
   const r = await running;
   assert.equal(r.ok, 120);
   assert.ok(pids.size > 4, `recycled: ${pids.size} pids seen`);
-  t.signal('SIGTERM');
-  assert.equal(await t.exited, 0);
+  assert.equal(await t.stop(), 0);
 });

@@ -50,9 +50,8 @@ export function optionsMarkdown(): string {
       const s = spec(name);
       const names = [name, ...(s.aliases ?? []), ...(s.short ? [`-${s.short}`] : [])].map((n) => `\`${n}\``).join(', ');
       const type = typeText(s);
-      const status = s.implemented ? '' : ' **Not implemented yet: using it is an error.**';
       const reload = s.reload ? 'applies it' : 'restart needed';
-      out.push(`| ${names} | ${type} | ${showDefault(s)} | ${reload} | ${s.help.replace(/\|/g, '\\|')}.${status} |`);
+      out.push(`| ${names} | ${type} | ${showDefault(s)} | ${reload} | ${s.help.replace(/\|/g, '\\|')}. |`);
     }
     out.push('');
     for (const name of OPTION_NAMES.filter((n) => spec(n).group === g && spec(n).details)) {

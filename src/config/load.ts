@@ -201,14 +201,6 @@ function safeBool(raw: string, fallback: boolean): boolean {
 
 function crossCheck(values: Map<OptionName, unknown>, setBy: Map<OptionName, string>, errors: ConfigError[], warnings: string[]): void {
   const get = <K extends OptionName>(k: K) => values.get(k) as Config[K];
-  for (const [name, where] of setBy) {
-    const opt = spec(name);
-    const v = values.get(name);
-    const isDefault = opt.list ? (v as unknown[]).length === 0 : v === opt.default;
-    if (!opt.implemented && !isDefault) {
-      errors.push(new ConfigError(where, name, 'not implemented yet in this version of tsws', 'remove it; docs/options.md lists what works today'));
-    }
-  }
   // Printed config shows what tsws will do, so an ignored "false" is reported and then put back.
   if (setBy.has('master') && !get('master')) {
     warnings.push(`${setBy.get('master')}: master: tsws always runs a master; "false" is ignored`);

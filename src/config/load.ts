@@ -7,8 +7,7 @@ import { ExpandError, expandPlaceholders, placeholderNames, restoreLiteralPercen
 import { readIni, type IniEntry, type IniReader } from './ini.js';
 import { allSpellings, lookupOption, normalizeKey, OPTION_NAMES, spec, type Config, type OptionName } from './options.js';
 import { parseBool, parseValue, ValueError } from './values.js';
-// The request-line variables belong to the router; the check belongs here, so a typo gets FILE:LINE.
-import { LOG_FORMAT_VARS, unknownFormatVars } from '../router/logline.js';
+import { LOG_FORMAT_VARS, unknownFormatVars } from './log-format.js';
 
 /** One `key = value` from any source. INI values get %(placeholder) expansion; env and argv are literal. */
 export interface Setting {

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { EX_CONFIG } from '../config/errors.js';
 import type { Loaded } from '../config/load.js';
+import { missingRequired } from '../config/rules.js';
 import * as log from '../log.js';
 import { isDaemon, launchDaemon } from '../sys/daemon.js';
 import { configProblem, Master, resolveModule } from '../master/master.js';
@@ -29,8 +30,7 @@ function logFdLimit(fd: ReturnType<typeof applyFdLimit>, maxFd: number): void {
 function serveProblems(loaded: Loaded, activated: boolean): { problems: string[]; modulePath: string; fd: ReturnType<typeof applyFdLimit> } {
   const cfg = loaded.config;
   const problems: string[] = [];
-  if (!cfg.module) problems.push('configuration: module: required (module = path/to/app.js)');
-  if (!cfg.http && !activated) problems.push('configuration: http: required (http = 127.0.0.1:8000, :8000 or a unix socket path)');
+  problems.push(...missingRequired(cfg, activated).map((e) => e.message));
   if (cfg.chdir) {
     try {
       process.chdir(cfg.chdir);
@@ -38,7 +38,7 @@ function serveProblems(loaded: Loaded, activated: boolean): { problems: string[]
       problems.push(configProblem(loaded, 'chdir', `cannot change to ${cfg.chdir}: ${(e as NodeJS.ErrnoException).code}`));
     }
   }
-  const m = cfg.module ? resolveModule(cfg, loaded) : null;
+  const m = cfg.module ? resolveModule(cfg.module, loaded) : null;
   if (m && 'problem' in m) problems.push(m.problem);
   // Set here, in --check too (its own limit, gone with it), so that an impossible max-fd is reported there.
   const fd = applyFdLimit(cfg['max-fd']);

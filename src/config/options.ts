@@ -1,6 +1,11 @@
 // THE option registry. Every tsws option is declared here exactly once; the INI reader, the command line,
 // TSWS_* environment variables, --help, --print-config and docs/options.md are all derived from it
 // (model: gunicorn's config.py Setting classes and uWSGI's option table in core/uwsgi.c).
+// An option's behaviour beyond its type is declared in its entry too (required, derived, separator, fixed,
+// check) and applied by the loader for every option alike (rules.ts), never by the part that reads the value.
+// One table, so it is long; the vocabulary the checks need (config/log-format.ts) is imported, never the
+// router or the master.
+import { LOG_FORMAT_VARS, unknownFormatVars } from './log-format.js';
 
 export type OptionType =
   | 'bool' // true/false/yes/no/on/off/1/0; a bare key means true
@@ -53,6 +58,25 @@ export interface OptionSpec {
    * of this option to the new workers. Without it, a change needs a restart, and a reload says so.
    */
   readonly reload?: true;
+  /**
+   * Serving cannot start without it (--print-config can). `example` is the value the message suggests;
+   * `unlessListening`: not needed when a listening socket is given instead (systemd socket activation).
+   */
+  readonly required?: { readonly example: string; readonly unlessListening?: true };
+  /** Left unset (default null), the value is derived from the other options; `text` says how, for the docs. */
+  readonly derived?: { readonly text: string; readonly from: (config: never) => number };
+  /** A list option whose each value may hold several, separated by this (blanks around them dropped). */
+  readonly separator?: string;
+  /** tsws always runs with this value: another one is a warning naming `why`, and is put back. */
+  readonly fixed?: { readonly value: boolean; readonly why: string; readonly hint?: string };
+  /** Problems of the loaded value, given every other option's: each is an error at the line that set it. */
+  readonly check?: (value: never, config: never) => readonly CheckProblem[];
+}
+
+/** What a custom check reports: `WHERE: option: problem (accepted)`. */
+export interface CheckProblem {
+  readonly problem: string;
+  readonly accepted: string;
 }
 
 const MiB = 1024 * 1024;
@@ -60,7 +84,7 @@ const MiB = 1024 * 1024;
 export const OPTIONS = {
   // ---- Application -------------------------------------------------------------------------------
   module: {
-    type: 'string', group: 'app', default: null, reload: true,
+    type: 'string', group: 'app', default: null, reload: true, required: { example: 'path/to/app.js' },
     help: 'App module to load: path/to/app.js or path/to/app.js:export',
     details:
       'A path to an ES module or CommonJS file, relative to chdir (or the current directory), optionally ' +
@@ -99,7 +123,7 @@ export const OPTIONS = {
       'sends to one worker at the same time. `threads = 1` means a worker never serves two requests at once.',
   },
   master: {
-    type: 'bool', group: 'processes', default: true,
+    type: 'bool', group: 'processes', default: true, fixed: { value: true, why: 'tsws always runs a master' },
     help: 'Accepted for uWSGI compatibility: tsws always runs a master',
   },
   'worker-reload-mercy': {
@@ -123,6 +147,7 @@ export const OPTIONS = {
   // ---- HTTP router -------------------------------------------------------------------------------
   http: {
     type: 'address', group: 'router', aliases: ['http-socket'], default: null,
+    required: { example: '127.0.0.1:8000, :8000 or a unix socket path', unlessListening: true },
     help: 'Address the router listens on: host:port, :port, 127.0.0.1:0 or a unix socket path',
     details:
       'Bound by the master at startup, so "address in use" is an immediate error, and kept across every ' +
@@ -200,7 +225,7 @@ export const OPTIONS = {
   },
 
   'forwarded-allow-ips': {
-    type: 'string', group: 'router', list: true, default: [], reload: true,
+    type: 'string', group: 'router', list: true, separator: ',', default: [], reload: true,
     help: 'Peers whose X-Forwarded-* headers are kept (e.g. 127.0.0.1 for nginx on this host; * for all)',
     details:
       'From any other peer, X-Forwarded-For, -Proto and -Host are replaced by the router\'s own values, so ' +
@@ -242,7 +267,8 @@ export const OPTIONS = {
   },
   'max-requests-jitter': {
     type: 'count', group: 'recycling', default: null, reload: true,
-    help: 'Add a random 0..jitter to each worker\'s max-requests (default: a tenth of max-requests)',
+    derived: { text: 'a tenth of max-requests', from: (c: { readonly 'max-requests': number }): number => Math.floor(c['max-requests'] / 10) },
+    help: 'Add a random 0..jitter to each worker\'s max-requests',
   },
   'max-worker-lifetime': {
     type: 'duration', group: 'recycling', default: 0, reload: true,
@@ -254,6 +280,10 @@ export const OPTIONS = {
   },
   'min-worker-lifetime': {
     type: 'duration', group: 'recycling', default: 0, reload: true,
+    check: (min: number, c: { readonly 'max-worker-lifetime': number }): CheckProblem[] => {
+      const max = c['max-worker-lifetime'];
+      return max > 0 && min >= max ? [{ problem: `${min}s is not below max-worker-lifetime ${max}s`, accepted: 'min-worker-lifetime < max-worker-lifetime' }] : [];
+    },
     help: 'No soft recycle before a worker is this old (uWSGI: 10 s; tsws: 0, see docs)',
   },
   harakiri: {
@@ -276,6 +306,9 @@ export const OPTIONS = {
   },
   'log-format': {
     type: 'string', group: 'logging', default: null, rawPlaceholders: true, reload: true,
+    // A typo is an error with its FILE:LINE here, rather than a failure when the router compiles the format.
+    check: (format: string | null): CheckProblem[] =>
+      (format ? unknownFormatVars(format) : []).map((name) => ({ problem: `unknown variable %(${name})`, accepted: `known: ${LOG_FORMAT_VARS.map((v) => `%(${v})`).join(' ')}` })),
     help: 'Request line format with uWSGI variables: %(addr) %(method) %(uri) %(status) %(size) %(msecs) …',
   },
 
@@ -294,6 +327,7 @@ export const OPTIONS = {
   },
   'die-on-term': {
     type: 'bool', group: 'control', default: true,
+    fixed: { value: true, why: 'SIGTERM always stops tsws gracefully', hint: 'use SIGHUP to reload' },
     help: 'Accepted for uWSGI compatibility: SIGTERM always stops tsws gracefully',
   },
   'touch-reload': {
@@ -356,13 +390,22 @@ type ValueOf<S extends OptionSpec> = S extends { list: true }
   : S['type'] extends 'bool'
     ? boolean
     : S['type'] extends 'count' | 'size' | 'duration'
-      ? S['default'] extends null ? number | null : number
+      ? S['default'] extends null ? (S extends { derived: object } ? number : number | null) : number
       : string | null;
 
 /** The resolved configuration: one typed value per option, keyed by its uWSGI name. */
 export type Config = { readonly [K in OptionName]: ValueOf<(typeof OPTIONS)[K]> };
 
 export const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
+
+// A check or derivation cannot name Config (Config is computed from this table), so it names, in its
+// parameter types, its own value's type and the options it reads. This proves at compile time that Config
+// gives each what it declares: a misspelt or mistyped option there makes the line below name the option.
+type Declared<S> = (S extends { check: (value: infer V, config: infer C) => unknown } ? { value: V; config: C } : unknown) &
+  (S extends { derived: { from: (config: infer C) => number } } ? { config: C } : unknown);
+type Unproven = { [K in OptionName]: { value: Config[K]; config: Config } extends Declared<(typeof OPTIONS)[K]> ? never : K }[OptionName];
+const unproven: [Unproven] extends [never] ? 'none' : Unproven = 'none';
+void unproven;
 
 export function spec(name: OptionName): OptionSpec {
   return OPTIONS[name];

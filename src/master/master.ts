@@ -230,7 +230,7 @@ export class Master implements Controlled, StatsSource {
     const errors: string[] = [];
     try {
       r = reread(this.cfg, this.sources);
-      const m = resolveModule(r.config, r.loaded);
+      const m = resolveModule(r.config.module!, r.loaded); // reread() refuses a configuration without one
       if ('problem' in m) errors.push(m.problem);
       else modulePath = m.path;
       errors.push(...this.impossibleLimits(r.config, r.loaded.setBy));
@@ -364,9 +364,8 @@ function workerEnv(cfg: Config): NodeJS.ProcessEnv {
 }
 
 /** `module` as an absolute path (plus `:export`). Relative paths are relative to chdir, which serve() applied. */
-export function resolveModule(cfg: Config, loaded: Loaded): { path: string } | { problem: string } {
-  if (!cfg.module) return { problem: 'configuration: module: required (module = path/to/app.js)' };
-  const { path, exportName } = splitModuleSpec(cfg.module);
+export function resolveModule(module: string, loaded: Loaded): { path: string } | { problem: string } {
+  const { path, exportName } = splitModuleSpec(module);
   const abs = resolve(path);
   if (!existsSync(abs)) return { problem: configProblem(loaded, 'module', `${abs} does not exist`) };
   return { path: exportName ? `${abs}:${exportName}` : abs };

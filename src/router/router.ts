@@ -10,41 +10,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { procStat } from '../sys/procstat.js';
-import { declaredTooLarge, hasBody, readBody, removeSpool, type BodyLimits, type Refusal } from './body.js';
+import { declaredTooLarge, hasBody, readBody, removeSpool, type Refusal } from './body.js';
 import { Connection, type ConnectionOwner } from './connection.js';
 import type { Exchange } from './exchange.js';
-import type { LineFormatter } from './logline.js';
+import type { RouterOptions } from './options.js';
 import { requestHead } from './request-head.js';
 import { answer, rawAnswer } from './respond.js';
 import { closeIdle, IDLE_SOCKET_MS, type Upstream } from './upstream.js';
 
 export type { Exchange } from './exchange.js';
-
-export interface RouterOptions extends BodyLimits {
-  /** Requests one worker serves at once. */
-  readonly threads: number;
-  /** Longest queue of requests waiting for a slot. */
-  readonly listen: number;
-  /** Longest wait for a slot, and for a worker's response headers (ms). */
-  readonly httpTimeoutMs: number;
-  /** A request running longer is answered 504 and its worker recycled (ms; 0 = off). */
-  readonly harakiriMs: number;
-  readonly maxHeaderSize: number;
-  /** Longest time to receive a request's headers (ms): slow clients are cut off with 408. */
-  readonly headersTimeoutMs: number;
-  /** Longest pause between two reads of a request body (ms): a stalled upload gets 408. */
-  readonly bodyTimeoutMs: number;
-  /** How long an idle client connection stays open (ms): above the idle timeout of any proxy in front. */
-  readonly keepAliveMs: number;
-  /** Most client connections open at once; a new one beyond gets 503 (idle ones are closed first). */
-  readonly maxConnections: number;
-  readonly forwardedAllow: ReadonlySet<string>;
-  /** null: no request lines. */
-  readonly logLine: LineFormatter | null;
-  readonly log: (line: string) => void;
-  /** Lifecycle warnings (an internal error with its stack, accept failures). */
-  readonly warn: (line: string) => void;
-}
 
 export interface RouterHooks {
   /** Is a worker serving or on its way? If not (every slot in crash backoff), answer 503 at once. */

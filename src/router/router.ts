@@ -300,7 +300,7 @@ export class Router implements ConnectionOwner {
       arrived: now,
       bytesBefore: req.socket.bytesWritten,
       head: head.ok ? head.text : '',
-      worker: null,
+      upstream: null,
       body: null,
       streamed: false,
       spoolFile: null,
@@ -308,7 +308,7 @@ export class Router implements ConnectionOwner {
       bodyAt: 0,
       avoid: null,
       avoidUntil: 0,
-      slot: -1,
+      inFlightIndex: -1,
       sentAt: 0,
       tries: 0,
       responded: false,
@@ -319,7 +319,7 @@ export class Router implements ConnectionOwner {
         req.httpVersionMajor === 1 && req.httpVersionMinor === 0
           ? !c || !/keep-alive/i.test(c) || req.headers['transfer-encoding'] !== undefined
           : c !== undefined && /close/i.test(c),
-      conn: null,
+      hop: null,
       done: false,
     };
     if (ex.clientClose) this.closingSockets.add(req.socket);
@@ -388,11 +388,11 @@ export class Router implements ConnectionOwner {
   }
 
   private dispatch(ex: Exchange, w: Upstream): void {
-    ex.worker = w;
+    ex.upstream = w;
     ex.tries++;
     ex.sentAt = performance.now();
-    ex.slot = w.exchanges.length;
-    w.coreRequests[ex.slot] = (w.coreRequests[ex.slot] ?? 0) + 1;
+    ex.inFlightIndex = w.exchanges.length;
+    w.coreRequests[ex.inFlightIndex] = (w.coreRequests[ex.inFlightIndex] ?? 0) + 1;
     w.exchanges.push(ex);
     const conn = w.idle.pop() ?? new Connection(w, this, Math.max(this.opts.maxHeaderSize, 65536));
     conn.start(ex);
@@ -400,16 +400,16 @@ export class Router implements ConnectionOwner {
 
   /** The attempt on `w` is over (response complete, failed, or given up): free its slot. */
   private release(ex: Exchange, w: Upstream): void {
-    const i = ex.slot;
+    const i = ex.inFlightIndex;
     if (i < 0 || w.exchanges[i] !== ex) return;
     // Swap-remove from a plain array: a Set churned at request rate made every scavenge 4x slower
     // (its hash table is reallocated as it grows and shrinks), which cost ~20% of throughput in bench/router.
     const last = w.exchanges.pop()!;
     if (last !== ex) {
       w.exchanges[i] = last;
-      last.slot = i;
+      last.inFlightIndex = i;
     }
-    ex.slot = -1;
+    ex.inFlightIndex = -1;
     if (!this.serving.includes(w)) this.checkDrained(w);
   }
 
@@ -427,7 +427,7 @@ export class Router implements ConnectionOwner {
   }
 
   private failed(ex: Exchange, w: Upstream, code: string): void {
-    if (ex.worker !== w || ex.done) return; // a late error from an attempt already given up
+    if (ex.upstream !== w || ex.done) return; // a late error from an attempt already given up
     this.release(ex, w);
     if (ex.answered) return;
     if (ex.responded || ex.res.headersSent) {
@@ -463,7 +463,7 @@ export class Router implements ConnectionOwner {
   /** Answer on the router's own behalf (4xx, 502, 503, 504). */
   private reply(ex: Exchange, status: number, why: string, headers: Record<string, string> = {}): void {
     ex.answered = true;
-    ex.conn?.abort(); // the worker's late answer has nowhere to go; free its connection now
+    ex.hop?.abort(); // the worker's late answer has nowhere to go; free its connection now
     if (this.closing || ex.clientClose) headers.connection = 'close';
     answer(ex.res, status, why, headers);
   }
@@ -477,10 +477,10 @@ export class Router implements ConnectionOwner {
       const i = pending.indexOf(ex);
       if (i >= 0) pending.splice(i, 1);
     }
-    ex.conn?.abort(); // the client left before the worker finished: the worker sees its request closed
+    ex.hop?.abort(); // the client left before the worker finished: the worker sees its request closed
     if (ex.spoolFile !== null) removeSpool(ex);
     if (this.reading.size) this.reading.delete(ex);
-    const w = ex.worker;
+    const w = ex.upstream;
     if (w) this.release(ex, w);
     else {
       const i = this.queue.indexOf(ex);
@@ -569,7 +569,7 @@ export class Router implements ConnectionOwner {
         } else if (this.opts.harakiriMs && now - ex.sentAt > this.opts.harakiriMs) {
           if (!ex.responded) this.reply(ex, 504, `harakiri: the request ran longer than ${this.opts.harakiriMs / 1000}s`);
           else {
-            ex.conn?.abort();
+            ex.hop?.abort();
             ex.res.destroy();
           }
           this.release(ex, w);

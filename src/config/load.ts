@@ -1,6 +1,7 @@
 // INI files + TSWS_* environment + command line → one validated, frozen Config, or every problem found.
 // Precedence, lowest first: registry defaults < INI files in order < TSWS_* variables < command-line flags.
 // Scalars: the last value wins. Lists (env, touch-reload, …) accumulate across all sources, in that order.
+// Then the registry's rules (fixed values, derived defaults, custom checks: rules.ts) apply to the result.
 import { IGNORED, UNSUPPORTED } from './compat.js';
 import { ConfigError, ConfigErrors, suggest } from './errors.js';
 import { ExpandError, expandPlaceholders, placeholderNames, restoreLiteralPercent, type PlaceholderLookup } from './expand.js';

@@ -63,7 +63,10 @@ export interface OptionSpec {
    * `unlessListening`: not needed when a listening socket is given instead (systemd socket activation).
    */
   readonly required?: { readonly example: string; readonly unlessListening?: true };
-  /** Left unset (default null), the value is derived from the other options; `text` says how, for the docs. */
+  /**
+   * Left unset (default null), the value is derived from the other options; `text` says how, for the docs.
+   * (`never` here, and in `check`, lets each entry declare the parameter types it reads: see Unproven below.)
+   */
   readonly derived?: { readonly text: string; readonly from: (config: never) => number };
   /** A list option whose each value may hold several, separated by this (blanks around them dropped). */
   readonly separator?: string;

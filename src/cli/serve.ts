@@ -4,8 +4,9 @@
 import { resolve } from 'node:path';
 import { EX_CONFIG } from '../config/errors.js';
 import type { Loaded } from '../config/load.js';
+import { missingRequired } from '../config/rules.js';
 import * as log from '../log.js';
-import { isDaemon, launchDaemon } from '../sys/daemon.js';
+import { forgetDaemonMarker, isDaemon, launchDaemon } from '../sys/daemon.js';
 import { configProblem, Master, resolveModule } from '../master/master.js';
 import { runningPid } from '../sys/pidfile.js';
 import { applyUmask } from '../sys/privileges.js';
@@ -22,23 +23,27 @@ function logFdLimit(fd: ReturnType<typeof applyFdLimit>, maxFd: number): void {
   if (soft < LOW_FD_LIMIT) log.warn(`max open files ${soft} is low: the master holds one per client connection and 3 per worker; raise LimitNOFILE= in the systemd unit (or the hard ulimit -n)`);
 }
 
+/** Change to `chdir`, if set: every relative path from here on (module, pidfile, …) is relative to it. */
+function enterChdir(loaded: Loaded): string | null {
+  const dir = loaded.config.chdir;
+  if (!dir) return null;
+  try {
+    process.chdir(dir);
+    return null;
+  } catch (e) {
+    return configProblem(loaded, 'chdir', `cannot change to ${dir}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+}
+
 /**
- * What serving needs beyond what the config loader validates: an app module that exists, an address, a
- * chdir that works (applied here: every relative path is relative to it).
+ * What serving needs beyond what the config loader validates, once enterChdir() has run: the required
+ * options, an app module that exists, a max-fd that can be set (it is, here).
  */
 function serveProblems(loaded: Loaded, activated: boolean): { problems: string[]; modulePath: string; fd: ReturnType<typeof applyFdLimit> } {
   const cfg = loaded.config;
   const problems: string[] = [];
-  if (!cfg.module) problems.push('configuration: module: required (module = path/to/app.js)');
-  if (!cfg.http && !activated) problems.push('configuration: http: required (http = 127.0.0.1:8000, :8000 or a unix socket path)');
-  if (cfg.chdir) {
-    try {
-      process.chdir(cfg.chdir);
-    } catch (e) {
-      problems.push(configProblem(loaded, 'chdir', `cannot change to ${cfg.chdir}: ${(e as NodeJS.ErrnoException).code}`));
-    }
-  }
-  const m = cfg.module ? resolveModule(cfg, loaded) : null;
+  problems.push(...missingRequired(cfg, activated).map((e) => e.message));
+  const m = cfg.module ? resolveModule(cfg.module, loaded) : null;
   if (m && 'problem' in m) problems.push(m.problem);
   // Set here, in --check too (its own limit, gone with it), so that an impossible max-fd is reported there.
   const fd = applyFdLimit(cfg['max-fd']);
@@ -79,8 +84,9 @@ function logFileProblem(loaded: Loaded, open: boolean): string | null {
 export function checkConfig(loaded: Loaded): number {
   for (const w of loaded.warnings) process.stderr.write(`tsws: warning: ${w}\n`);
   const logProblem = logFileProblem(loaded, false);
+  const chdirProblem = enterChdir(loaded);
   const { problems } = serveProblems(loaded, true);
-  if (logProblem) problems.unshift(logProblem);
+  problems.unshift(...[logProblem, chdirProblem].filter((p) => p !== null));
   if (!loaded.config.http) process.stderr.write('tsws: warning: http is not set: tsws needs it unless systemd passes a listening socket\n');
   if (problems.length) {
     for (const p of problems) process.stderr.write(`tsws: ${p}\n`);
@@ -95,6 +101,7 @@ export function checkConfig(loaded: Loaded): number {
 export async function serve(loaded: Loaded): Promise<number> {
   const cfg = loaded.config;
   const daemon = isDaemon();
+  forgetDaemonMarker();
   const launcher = cfg.daemonize !== null && !daemon;
   const startCwd = process.cwd();
   const logProblem = logFileProblem(loaded, !launcher);
@@ -102,8 +109,9 @@ export async function serve(loaded: Loaded): Promise<number> {
   applyUmask(cfg.umask);
 
   const activated = Number(process.env.LISTEN_PID) === process.pid && Number(process.env.LISTEN_FDS) >= 1;
+  const chdirProblem = enterChdir(loaded);
   const { problems, modulePath, fd } = serveProblems(loaded, activated);
-  if (logProblem) problems.unshift(logProblem);
+  problems.unshift(...[logProblem, chdirProblem].filter((p) => p !== null));
   const pidfile = cfg.pidfile ? resolve(cfg.pidfile) : null;
   if (pidfile) {
     const pid = runningPid(pidfile);

@@ -3,6 +3,7 @@ import { GROUP_TITLES, OPTION_NAMES, spec, type Group, type OptionSpec } from '.
 
 export function showDefault(s: OptionSpec): string {
   if (s.list) return '(none)';
+  if (s.derived) return s.derived.text;
   if (s.default === null) return '(unset)';
   if (s.type === 'size' && typeof s.default === 'number') {
     if (s.default === 0) return '0 (off)';
@@ -50,9 +51,9 @@ export function optionsMarkdown(): string {
       const s = spec(name);
       const names = [name, ...(s.aliases ?? []), ...(s.short ? [`-${s.short}`] : [])].map((n) => `\`${n}\``).join(', ');
       const type = typeText(s);
-      const status = s.implemented ? '' : ' **Not implemented yet: using it is an error.**';
       const reload = s.reload ? 'applies it' : 'restart needed';
-      out.push(`| ${names} | ${type} | ${showDefault(s)} | ${reload} | ${s.help.replace(/\|/g, '\\|')}.${status} |`);
+      const required = s.required ? ` Required${s.required.unlessListening ? ' (unless systemd passes the listening socket)' : ''}.` : '';
+      out.push(`| ${names} | ${type} | ${showDefault(s)} | ${reload} | ${s.help.replace(/\|/g, '\\|')}.${required} |`);
     }
     out.push('');
     for (const name of OPTION_NAMES.filter((n) => spec(n).group === g && spec(n).details)) {

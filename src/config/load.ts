@@ -1,14 +1,14 @@
 // INI files + TSWS_* environment + command line → one validated, frozen Config, or every problem found.
 // Precedence, lowest first: registry defaults < INI files in order < TSWS_* variables < command-line flags.
 // Scalars: the last value wins. Lists (env, touch-reload, …) accumulate across all sources, in that order.
+// Then the registry's rules (fixed values, derived defaults, custom checks: rules.ts) apply to the result.
 import { IGNORED, UNSUPPORTED } from './compat.js';
 import { ConfigError, ConfigErrors, suggest } from './errors.js';
 import { ExpandError, expandPlaceholders, placeholderNames, restoreLiteralPercent, type PlaceholderLookup } from './expand.js';
 import { readIni, type IniEntry, type IniReader } from './ini.js';
 import { allSpellings, lookupOption, normalizeKey, OPTION_NAMES, spec, type Config, type OptionName } from './options.js';
 import { parseBool, parseValue, ValueError } from './values.js';
-// The request-line variables belong to the router; the check belongs here, so a typo gets FILE:LINE.
-import { LOG_FORMAT_VARS, unknownFormatVars } from '../router/logline.js';
+import { applyRules } from './rules.js';
 
 /** One `key = value` from any source. INI values get %(placeholder) expansion; env and argv are literal. */
 export interface Setting {
@@ -105,7 +105,8 @@ export function loadConfig(src: Sources): Loaded {
     try {
       const v = parseValue(opt, raw);
       if (opt.keyValue && !/^[^=]+=/.test(raw)) throw new ValueError(`"${raw}" is not KEY=VALUE`, 'KEY=VALUE');
-      if (opt.list) (values.get(name) as unknown[]).push(v);
+      // A list option with a separator takes several items in one value (`forwarded-allow-ips = a, b`).
+      if (opt.list) (values.get(name) as unknown[]).push(...(opt.separator ? String(v).split(opt.separator).map((x) => x.trim()).filter((x) => x !== '') : [v]));
       else values.set(name, v);
       setBy.set(name, s.where);
     } catch (e) {
@@ -115,7 +116,7 @@ export function loadConfig(src: Sources): Loaded {
   }
   values.set('ini', reader.loaded);
 
-  crossCheck(values, setBy, errors, warnings);
+  applyRules(values, setBy, errors, warnings);
   if (errors.length) throw new ConfigErrors(errors, warnings);
   const config = Object.freeze(Object.fromEntries(values)) as Config;
   return { config, warnings, setBy, sources: src };
@@ -198,37 +199,3 @@ function safeBool(raw: string, fallback: boolean): boolean {
     return fallback; // reported when the setting itself is parsed
   }
 }
-
-function crossCheck(values: Map<OptionName, unknown>, setBy: Map<OptionName, string>, errors: ConfigError[], warnings: string[]): void {
-  const get = <K extends OptionName>(k: K) => values.get(k) as Config[K];
-  for (const [name, where] of setBy) {
-    const opt = spec(name);
-    const v = values.get(name);
-    const isDefault = opt.list ? (v as unknown[]).length === 0 : v === opt.default;
-    if (!opt.implemented && !isDefault) {
-      errors.push(new ConfigError(where, name, 'not implemented yet in this version of tsws', 'remove it; docs/options.md lists what works today'));
-    }
-  }
-  // Printed config shows what tsws will do, so an ignored "false" is reported and then put back.
-  if (setBy.has('master') && !get('master')) {
-    warnings.push(`${setBy.get('master')}: master: tsws always runs a master; "false" is ignored`);
-    values.set('master', true);
-  }
-  if (setBy.has('die-on-term') && !get('die-on-term')) {
-    warnings.push(`${setBy.get('die-on-term')}: die-on-term: SIGTERM always stops tsws gracefully; "false" is ignored (use SIGHUP to reload)`);
-    values.set('die-on-term', true);
-  }
-  const maxLife = get('max-worker-lifetime');
-  const minLife = get('min-worker-lifetime');
-  if (maxLife > 0 && minLife >= maxLife) {
-    errors.push(
-      new ConfigError(setBy.get('min-worker-lifetime') ?? setBy.get('max-worker-lifetime')!, 'min-worker-lifetime', `${minLife}s is not below max-worker-lifetime ${maxLife}s`, 'min-worker-lifetime < max-worker-lifetime'),
-    );
-  }
-  if (get('max-requests-jitter') === null) values.set('max-requests-jitter', Math.floor(get('max-requests') / 10));
-  const format = get('log-format');
-  for (const name of format ? unknownFormatVars(format) : []) {
-    errors.push(new ConfigError(setBy.get('log-format')!, 'log-format', `unknown variable %(${name})`, `known: ${LOG_FORMAT_VARS.map((v) => `%(${v})`).join(' ')}`));
-  }
-}
-

@@ -1,8 +1,11 @@
 // THE option registry. Every tsws option is declared here exactly once; the INI reader, the command line,
 // TSWS_* environment variables, --help, --print-config and docs/options.md are all derived from it
 // (model: gunicorn's config.py Setting classes and uWSGI's option table in core/uwsgi.c).
-// Long file: one entry per option (about 50), each with its type, default, doc line and rules; the rest of the
-// code reads them, so they stay together.
+// Long file: one entry per option (about 50), each with its type, default, doc line and rules.
+// An option's behaviour beyond its type is declared in its entry too (required, derived, separator, fixed,
+// check) and applied by the loader for every option alike (rules.ts), never by the part that reads the value.
+// The vocabulary the checks need (config/log-format.ts) is imported, never the router or the master.
+import { LOG_FORMAT_VARS, unknownFormatVars } from './log-format.js';
 
 export type OptionType =
   | 'bool' // true/false/yes/no/on/off/1/0; a bare key means true
@@ -50,13 +53,33 @@ export interface OptionSpec {
   readonly rawPlaceholders?: boolean;
   /** uWSGI also takes this option as a switch: a bare key, true/yes/on or 1 mean "on", with this value. */
   readonly onMeans?: number;
-  /** False while the behaviour does not exist: using the option is an error, never a silent no-op. */
-  readonly implemented: boolean;
   /**
    * A reload (HUP, --reload, touch-reload, the fifo) re-reads the configuration and applies a changed value
    * of this option to the new workers. Without it, a change needs a restart, and a reload says so.
    */
   readonly reload?: true;
+  /**
+   * Serving cannot start without it (--print-config can). `example` is the value the message suggests;
+   * `unlessListening`: not needed when a listening socket is given instead (systemd socket activation).
+   */
+  readonly required?: { readonly example: string; readonly unlessListening?: true };
+  /**
+   * Left unset (default null), the value is derived from the other options; `text` says how, for the docs.
+   * (`never` here, and in `check`, lets each entry declare the parameter types it reads: see Unproven below.)
+   */
+  readonly derived?: { readonly text: string; readonly from: (config: never) => number };
+  /** A list option whose each value may hold several, separated by this (blanks around them dropped). */
+  readonly separator?: string;
+  /** tsws always runs with this value: another one is a warning naming `why`, and is put back. */
+  readonly fixed?: { readonly value: boolean; readonly why: string; readonly hint?: string };
+  /** Problems of the loaded value, given every other option's: each is an error at the line that set it. */
+  readonly check?: (value: never, config: never) => readonly CheckProblem[];
+}
+
+/** What a custom check reports: `WHERE: option: problem (accepted)`. */
+export interface CheckProblem {
+  readonly problem: string;
+  readonly accepted: string;
 }
 
 const MiB = 1024 * 1024;
@@ -64,7 +87,7 @@ const MiB = 1024 * 1024;
 export const OPTIONS = {
   // ---- Application -------------------------------------------------------------------------------
   module: {
-    type: 'string', group: 'app', default: null, implemented: true, reload: true,
+    type: 'string', group: 'app', default: null, reload: true, required: { example: 'path/to/app.js' },
     help: 'App module to load: path/to/app.js or path/to/app.js:export',
     details:
       'A path to an ES module or CommonJS file, relative to chdir (or the current directory), optionally ' +
@@ -73,16 +96,16 @@ export const OPTIONS = {
       'with `fetch(request) => Response` (Hono and other web-standard handlers).',
   },
   chdir: {
-    type: 'path', group: 'app', default: null, implemented: true,
+    type: 'path', group: 'app', default: null,
     help: 'Change to this directory before loading the app',
   },
   env: {
-    type: 'string', group: 'app', list: true, keyValue: true, default: [], implemented: true, reload: true,
+    type: 'string', group: 'app', list: true, keyValue: true, default: [], reload: true,
     help: 'Set an environment variable for the workers: KEY=VALUE (repeatable)',
     details: 'Applied in order; a later `env` for the same key overrides an earlier one, as in uWSGI.',
   },
   'need-app': {
-    type: 'bool', group: 'app', default: true, implemented: true,
+    type: 'bool', group: 'app', default: true,
     help: 'Exit at startup if the app cannot be loaded (on by default, unlike uWSGI 2.0)',
     details:
       'With need-app on, a worker that fails to load the app at startup makes tsws print the app\'s own ' +
@@ -91,11 +114,11 @@ export const OPTIONS = {
 
   // ---- Processes ---------------------------------------------------------------------------------
   processes: {
-    type: 'count', group: 'processes', aliases: ['workers'], short: 'p', min: 1, default: 1, implemented: true, reload: true,
+    type: 'count', group: 'processes', aliases: ['workers'], short: 'p', min: 1, default: 1, reload: true,
     help: 'Number of worker processes',
   },
   threads: {
-    type: 'count', group: 'processes', min: 1, default: 1, implemented: true, reload: true,
+    type: 'count', group: 'processes', min: 1, default: 1, reload: true,
     help: 'Requests one worker serves at once (Node has one JS thread; this is concurrency, not threads)',
     details:
       'uWSGI runs `threads` OS threads per worker. A Node worker has one JavaScript thread and serves ' +
@@ -103,19 +126,19 @@ export const OPTIONS = {
       'sends to one worker at the same time. `threads = 1` means a worker never serves two requests at once.',
   },
   master: {
-    type: 'bool', group: 'processes', default: true, implemented: true,
+    type: 'bool', group: 'processes', default: true, fixed: { value: true, why: 'tsws always runs a master' },
     help: 'Accepted for uWSGI compatibility: tsws always runs a master',
   },
   'worker-reload-mercy': {
-    type: 'duration', group: 'processes', default: 60, implemented: true, reload: true,
+    type: 'duration', group: 'processes', default: 60, reload: true,
     help: 'Longest time a stopping worker may take to finish its requests before SIGKILL',
   },
   'master-interval': {
-    type: 'duration', group: 'processes', default: 1, min: 0.05, implemented: true, reload: true,
+    type: 'duration', group: 'processes', default: 1, min: 0.05, reload: true,
     help: 'How often the master checks limits, deadlines and touch files (seconds)',
   },
   'max-fd': {
-    type: 'count', group: 'processes', default: 0, implemented: true,
+    type: 'count', group: 'processes', default: 0,
     help: 'Soft limit of open files (RLIMIT_NOFILE) for the master and workers (0 = the hard limit)',
     details:
       'Every client connection holds one file descriptor in the master, so this bounds how many clients it ' +
@@ -126,7 +149,8 @@ export const OPTIONS = {
 
   // ---- HTTP router -------------------------------------------------------------------------------
   http: {
-    type: 'address', group: 'router', aliases: ['http-socket'], default: null, implemented: true,
+    type: 'address', group: 'router', aliases: ['http-socket'], default: null,
+    required: { example: '127.0.0.1:8000, :8000 or a unix socket path', unlessListening: true },
     help: 'Address the router listens on: host:port, :port, 127.0.0.1:0 or a unix socket path',
     details:
       'Bound by the master at startup, so "address in use" is an immediate error, and kept across every ' +
@@ -135,11 +159,11 @@ export const OPTIONS = {
       'speaks HTTP to the client.',
   },
   'chmod-socket': {
-    type: 'octal', group: 'router', default: null, implemented: true,
+    type: 'octal', group: 'router', default: null,
     help: 'Mode of a unix-socket http address, e.g. 660',
   },
   listen: {
-    type: 'count', group: 'router', short: 'l', min: 1, default: 100, implemented: true,
+    type: 'count', group: 'router', short: 'l', min: 1, default: 100,
     help: 'Requests that may wait for a free worker; more get 503 at once',
     details:
       'In uWSGI, `listen` is the kernel backlog of the shared socket, and a full backlog silently delays or ' +
@@ -148,16 +172,16 @@ export const OPTIONS = {
       'backlog is kept large (at least 1024) so that bursts reach the router instead of waiting for SYN retries.',
   },
   'http-timeout': {
-    type: 'duration', group: 'router', default: 60, implemented: true, reload: true,
+    type: 'duration', group: 'router', default: 60, reload: true,
     help: 'Longest wait for a free worker, and for a worker\'s answer, before 504',
   },
   'http-headers-timeout': {
-    type: 'duration', group: 'router', default: 15, min: 0.1, implemented: true,
+    type: 'duration', group: 'router', default: 15, min: 0.1,
     help: 'Longest a client may take to send its request headers (slowloris); then 408',
     details: 'Checked every second. Node\'s own default is 60 s, checked every 30 s; uWSGI defaults it to http-timeout.',
   },
   'http-keepalive': {
-    type: 'duration', group: 'router', default: 75, min: 1, onMeans: 75, implemented: true, reload: true,
+    type: 'duration', group: 'router', default: 75, min: 1, onMeans: 75, reload: true,
     help: 'How long an idle client connection stays open; keep it above the idle timeout of any proxy in front',
     details:
       'A proxy or load balancer in front keeps idle connections to tsws open for its own idle timeout (nginx ' +
@@ -166,7 +190,7 @@ export const OPTIONS = {
       'uWSGI takes `http-keepalive` as a switch too: a bare key, `true` or `1` mean on, with this default.',
   },
   'buffer-size': {
-    type: 'size', unit: 'bytes', group: 'router', short: 'b', min: 1024, default: 16384, implemented: true,
+    type: 'size', unit: 'bytes', group: 'router', short: 'b', min: 1024, default: 16384,
     help: 'Largest request header block in bytes; larger requests get 431',
     details:
       'A bare number is bytes, as in uWSGI; suffixes k and M are accepted. uWSGI defaults to 4096 and drops ' +
@@ -174,7 +198,7 @@ export const OPTIONS = {
   },
 
   'post-buffering': {
-    type: 'size', unit: 'bytes', group: 'router', default: 65536, implemented: true, reload: true,
+    type: 'size', unit: 'bytes', group: 'router', default: 65536, reload: true,
     help: 'Read each request body whole before a worker is used: in memory up to this size, spooled to a file beyond; 0 = stream bodies',
     details:
       'uWSGI\'s name and meaning (a bare number is bytes). With it, a slow upload holds a client connection, ' +
@@ -186,16 +210,16 @@ export const OPTIONS = {
       'default): such requests are never retried, and their trailers are dropped.',
   },
   'limit-post': {
-    type: 'size', unit: 'bytes', group: 'router', default: 0, implemented: true, reload: true,
+    type: 'size', unit: 'bytes', group: 'router', default: 0, reload: true,
     help: 'Largest request body accepted, in bytes; larger ones get 413 (0 = no limit)',
   },
   'http-body-timeout': {
-    type: 'duration', group: 'router', default: 60, min: 0.1, implemented: true, reload: true,
+    type: 'duration', group: 'router', default: 60, min: 0.1, reload: true,
     help: 'Longest pause between two reads of a request body; a stalled upload gets 408',
     details: 'Between two successive reads, not for the whole body (nginx\'s client_body_timeout, also 60 s).',
   },
   'http-max-connections': {
-    type: 'count', group: 'router', default: 0, implemented: true, reload: true,
+    type: 'count', group: 'router', default: 0, reload: true,
     help: 'Most client connections open at once; beyond, new ones get 503 (0 = from the file-descriptor limit)',
     details:
       'Near the bound (90%) idle keep-alive connections are closed first. Left at 0 it is half of what ' +
@@ -204,7 +228,7 @@ export const OPTIONS = {
   },
 
   'forwarded-allow-ips': {
-    type: 'string', group: 'router', list: true, default: [], implemented: true, reload: true,
+    type: 'string', group: 'router', list: true, separator: ',', default: [], reload: true,
     help: 'Peers whose X-Forwarded-* headers are kept (e.g. 127.0.0.1 for nginx on this host; * for all)',
     details:
       'From any other peer, X-Forwarded-For, -Proto and -Host are replaced by the router\'s own values, so ' +
@@ -214,141 +238,150 @@ export const OPTIONS = {
 
   // ---- Recycling and limits ----------------------------------------------------------------------
   'reload-on-rss': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true, reload: true,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
     help: 'Recycle a worker (gracefully) whose process tree RSS exceeds this; bare number = MiB',
   },
   'reload-on-as': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true, reload: true,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
     help: 'Recycle a worker (gracefully) whose address space exceeds this; bare number = MiB',
     details:
       'Node reserves ~700 MB of address space at start and one WebAssembly memory reserves ~10 GB, so this ' +
       'measure is almost meaningless for Node. Values a fresh worker already exceeds are refused.',
   },
   'evil-reload-on-rss': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true, reload: true,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
     help: 'Kill a worker at once when its process tree RSS exceeds this; bare number = MiB',
   },
   'evil-reload-on-as': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true, reload: true,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
     help: 'Kill a worker at once when its address space exceeds this; bare number = MiB',
   },
   'limit-as': {
-    type: 'size', unit: 'MiB', group: 'recycling', default: 0, implemented: true, reload: true,
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
     help: 'RLIMIT_AS of every worker process; bare number = MiB (breaks WebAssembly, see docs)',
   },
   'max-requests': {
-    type: 'count', group: 'recycling', short: 'R', default: 0, implemented: true, reload: true,
+    type: 'count', group: 'recycling', short: 'R', default: 0, reload: true,
     help: 'Recycle a worker after this many requests (0 = never)',
   },
   'max-requests-delta': {
-    type: 'count', group: 'recycling', default: 0, implemented: true, reload: true,
+    type: 'count', group: 'recycling', default: 0, reload: true,
     help: 'Worker N recycles after max-requests + (N-1) * delta requests',
   },
   'max-requests-jitter': {
-    type: 'count', group: 'recycling', default: null, implemented: true, reload: true,
-    help: 'Add a random 0..jitter to each worker\'s max-requests (default: a tenth of max-requests)',
+    type: 'count', group: 'recycling', default: null, reload: true,
+    derived: { text: 'a tenth of max-requests', from: (c: { readonly 'max-requests': number }): number => Math.floor(c['max-requests'] / 10) },
+    help: 'Add a random 0..jitter to each worker\'s max-requests',
   },
   'max-worker-lifetime': {
-    type: 'duration', group: 'recycling', default: 0, implemented: true, reload: true,
+    type: 'duration', group: 'recycling', default: 0, reload: true,
     help: 'Recycle a worker this long after it started (0 = never)',
   },
   'max-worker-lifetime-delta': {
-    type: 'duration', group: 'recycling', default: 0, implemented: true, reload: true,
+    type: 'duration', group: 'recycling', default: 0, reload: true,
     help: 'Worker N recycles after max-worker-lifetime + (N-1) * delta',
   },
   'min-worker-lifetime': {
-    type: 'duration', group: 'recycling', default: 0, implemented: true, reload: true,
+    type: 'duration', group: 'recycling', default: 0, reload: true,
+    check: (min: number, c: { readonly 'max-worker-lifetime': number }): CheckProblem[] => {
+      const max = c['max-worker-lifetime'];
+      return max > 0 && min >= max ? [{ problem: `${min}s is not below max-worker-lifetime ${max}s`, accepted: 'min-worker-lifetime < max-worker-lifetime' }] : [];
+    },
     help: 'No soft recycle before a worker is this old (uWSGI: 10 s; tsws: 0, see docs)',
   },
   harakiri: {
-    type: 'duration', group: 'recycling', short: 't', default: 0, implemented: true, reload: true,
+    type: 'duration', group: 'recycling', short: 't', default: 0, reload: true,
     help: 'Answer 504 to a request running longer than this and recycle its worker (0 = off)',
   },
   'harakiri-verbose': {
-    type: 'bool', group: 'recycling', default: false, implemented: true, reload: true,
+    type: 'bool', group: 'recycling', default: false, reload: true,
     help: 'Log the stuck request\'s method, URL and the worker\'s kernel state on harakiri',
   },
 
   // ---- Logging -----------------------------------------------------------------------------------
   logto: {
-    type: 'path', group: 'logging', default: null, implemented: true,
+    type: 'path', group: 'logging', default: null,
     help: 'Append the log to this file instead of stderr',
   },
   'disable-logging': {
-    type: 'bool', group: 'logging', default: false, implemented: true, reload: true,
+    type: 'bool', group: 'logging', default: false, reload: true,
     help: 'Do not log one line per request (lifecycle lines are still logged)',
   },
   'log-format': {
-    type: 'string', group: 'logging', default: null, rawPlaceholders: true, implemented: true, reload: true,
+    type: 'string', group: 'logging', default: null, rawPlaceholders: true, reload: true,
+    // A typo is an error with its FILE:LINE here, rather than a failure when the router compiles the format.
+    check: (format: string | null): CheckProblem[] =>
+      (format ? unknownFormatVars(format) : []).map((name) => ({ problem: `unknown variable %(${name})`, accepted: `known: ${LOG_FORMAT_VARS.map((v) => `%(${v})`).join(' ')}` })),
     help: 'Request line format with uWSGI variables: %(addr) %(method) %(uri) %(status) %(size) %(msecs) …',
   },
 
   // ---- Process control ---------------------------------------------------------------------------
   daemonize: {
-    type: 'path', group: 'control', default: null, implemented: true,
+    type: 'path', group: 'control', default: null,
     help: 'Run in the background, logging to this file; returns once the master is ready',
   },
   pidfile: {
-    type: 'path', group: 'control', default: null, implemented: true,
+    type: 'path', group: 'control', default: null,
     help: 'Write the master\'s pid here (removed on exit)',
   },
   vacuum: {
-    type: 'bool', group: 'control', default: false, implemented: true,
+    type: 'bool', group: 'control', default: false,
     help: 'Remove the unix sockets and fifos tsws created when it exits',
   },
   'die-on-term': {
-    type: 'bool', group: 'control', default: true, implemented: true,
+    type: 'bool', group: 'control', default: true,
+    fixed: { value: true, why: 'SIGTERM always stops tsws gracefully', hint: 'use SIGHUP to reload' },
     help: 'Accepted for uWSGI compatibility: SIGTERM always stops tsws gracefully',
   },
   'touch-reload': {
-    type: 'path', group: 'control', list: true, default: [], implemented: true,
+    type: 'path', group: 'control', list: true, default: [],
     help: 'Gracefully reload all workers when this file\'s mtime changes (repeatable)',
   },
   'touch-chain-reload': {
-    type: 'path', group: 'control', list: true, default: [], implemented: true,
+    type: 'path', group: 'control', list: true, default: [],
     help: 'Chain-reload workers one by one when this file\'s mtime changes (repeatable)',
   },
   'master-fifo': {
-    type: 'path', group: 'control', list: true, default: [], implemented: true,
+    type: 'path', group: 'control', list: true, default: [],
     help: 'Create a fifo that takes uWSGI\'s one-byte master commands (r w c q Q s + - l 0-9)',
     details:
       'Repeatable, as in uWSGI: only the active fifo is read (the first one, until a digit N written to it ' +
       'makes the Nth one, counted from 0, active); commands written to an inactive one wait in its pipe.',
   },
   uid: {
-    type: 'string', group: 'control', default: null, implemented: true,
+    type: 'string', group: 'control', default: null,
     help: 'Switch to this user (name or number) after binding sockets',
   },
   gid: {
-    type: 'string', group: 'control', default: null, implemented: true,
+    type: 'string', group: 'control', default: null,
     help: 'Switch to this group (name or number) after binding sockets',
   },
   umask: {
-    type: 'octal', group: 'control', default: null, implemented: true,
+    type: 'octal', group: 'control', default: null,
     help: 'Set the process umask, e.g. 022',
   },
 
   // ---- Stats -------------------------------------------------------------------------------------
   stats: {
-    type: 'address', group: 'stats', default: null, implemented: true,
+    type: 'address', group: 'stats', default: null,
     help: 'Serve uWSGI-shaped JSON stats on this address (host:port, :port = loopback, or a unix path)',
   },
   'stats-http': {
-    type: 'bool', group: 'stats', default: false, implemented: true,
+    type: 'bool', group: 'stats', default: false,
     help: 'Serve stats over HTTP: JSON at /, Prometheus text at /metrics',
   },
 
   // ---- Configuration -----------------------------------------------------------------------------
   ini: {
-    type: 'string', group: 'config', list: true, default: [], implemented: true, reload: true,
+    type: 'string', group: 'config', list: true, default: [], reload: true,
     help: 'Load an INI file (FILE or FILE:SECTION); inside a file, includes it in place',
   },
   'set-ph': {
-    type: 'string', group: 'config', aliases: ['set-placeholder'], list: true, keyValue: true, default: [], implemented: true, reload: true,
+    type: 'string', group: 'config', aliases: ['set-placeholder'], list: true, keyValue: true, default: [], reload: true,
     help: 'Define a %(name) placeholder: name=value',
   },
   strict: {
-    type: 'bool', group: 'config', default: false, implemented: true, reload: true,
+    type: 'bool', group: 'config', default: false, reload: true,
     help: 'Also reject custom keys used as placeholders and ignored uWSGI keys',
   },
 } as const satisfies Record<string, OptionSpec>;
@@ -360,13 +393,22 @@ type ValueOf<S extends OptionSpec> = S extends { list: true }
   : S['type'] extends 'bool'
     ? boolean
     : S['type'] extends 'count' | 'size' | 'duration'
-      ? S['default'] extends null ? number | null : number
+      ? S['default'] extends null ? (S extends { derived: object } ? number : number | null) : number
       : string | null;
 
 /** The resolved configuration: one typed value per option, keyed by its uWSGI name. */
 export type Config = { readonly [K in OptionName]: ValueOf<(typeof OPTIONS)[K]> };
 
 export const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
+
+// A check or derivation cannot name Config (Config is computed from this table), so it names, in its
+// parameter types, its own value's type and the options it reads. This proves at compile time that Config
+// gives each what it declares: a misspelt or mistyped option there makes the line below name the option.
+type Declared<S> = (S extends { check: (value: infer V, config: infer C) => unknown } ? { value: V; config: C } : unknown) &
+  (S extends { derived: { from: (config: infer C) => number } } ? { config: C } : unknown);
+type Unproven = { [K in OptionName]: { value: Config[K]; config: Config } extends Declared<(typeof OPTIONS)[K]> ? never : K }[OptionName];
+const unproven: [Unproven] extends [never] ? 'none' : Unproven = 'none';
+void unproven;
 
 export function spec(name: OptionName): OptionSpec {
   return OPTIONS[name];

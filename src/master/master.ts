@@ -9,8 +9,8 @@ import type { Loaded, Sources } from '../config/load.js';
 import type { Config } from '../config/options.js';
 import { parseAddress } from '../config/values.js';
 import * as log from '../log.js';
-import { compileFormat, defaultFormat } from '../router/logline.js';
-import { Router, type RouterOptions } from '../router/router.js';
+import { routerOptionsFrom } from '../router/options.js';
+import { Router } from '../router/router.js';
 import { splitModuleSpec } from '../worker/app.js';
 import { EXIT_LOAD_ERROR } from '../worker/protocol.js';
 import { installSignals, MasterFifos, TouchFiles, type Controlled } from './control.js';
@@ -29,7 +29,6 @@ import { Stats, type StatsSource } from '../stats/collector.js';
 import { startStatsServer } from '../stats/server.js';
 import type { Server } from 'node:net';
 import { Watchdog } from './watchdog.js';
-import { autoMaxConnections } from '../sys/fdlimit.js';
 
 export class Master implements Controlled, StatsSource {
   readonly router: Router;
@@ -71,7 +70,7 @@ export class Master implements Controlled, StatsSource {
     // worker behind the router's back. systemd's RuntimeDirectory= is used when set.
     const parent = process.env.RUNTIME_DIRECTORY ?? process.env.XDG_RUNTIME_DIR ?? tmpdir();
     this.runtimeDir = mkdtempSync(join(existsSync(parent) ? parent : tmpdir(), 'tsws-'));
-    this.router = new Router(routerOptions(cfg, this.runtimeDir), {
+    this.router = new Router(routerOptionsFrom(cfg, this.runtimeDir), {
       available: () => this.pool.available(),
       drained: (up) => this.pool.drained(up),
       requestEnded: (up, status, micros) => {
@@ -235,7 +234,7 @@ export class Master implements Controlled, StatsSource {
     const errors: string[] = [];
     try {
       r = reread(this.cfg, this.sources);
-      const m = resolveModule(r.config, r.loaded);
+      const m = resolveModule(r.config.module!, r.loaded); // reread() refuses a configuration without one
       if ('problem' in m) errors.push(m.problem);
       else modulePath = m.path;
       errors.push(...this.impossibleLimits(r.config, r.loaded.setBy));
@@ -264,7 +263,7 @@ export class Master implements Controlled, StatsSource {
     this.modulePath = modulePath;
     this.setBy = setBy;
     this.watchdog.configure(cfg);
-    this.router.configure(routerOptions(cfg, this.runtimeDir));
+    this.router.configure(routerOptionsFrom(cfg, this.runtimeDir));
     this.spawner.opts = this.spawnOptions(cfg);
     this.pool.configure(this.poolOptions(cfg));
     if (intervalChanged) this.startTick();
@@ -332,28 +331,6 @@ export class Master implements Controlled, StatsSource {
   }
 }
 
-function routerOptions(cfg: Config, runtimeDir: string): RouterOptions {
-  const format = cfg['log-format'];
-  return {
-    postBuffering: cfg['post-buffering'],
-    limitPost: cfg['limit-post'],
-    spoolDir: runtimeDir,
-    bodyTimeoutMs: cfg['http-body-timeout'] * 1000,
-    maxConnections: cfg['http-max-connections'] || autoMaxConnections(cfg.processes, cfg.threads),
-    warn: log.warn,
-    threads: cfg.threads,
-    listen: cfg.listen,
-    httpTimeoutMs: cfg['http-timeout'] * 1000,
-    harakiriMs: cfg.harakiri * 1000,
-    maxHeaderSize: cfg['buffer-size'],
-    headersTimeoutMs: cfg['http-headers-timeout'] * 1000,
-    keepAliveMs: cfg['http-keepalive'] * 1000,
-    forwardedAllow: new Set(cfg['forwarded-allow-ips'].flatMap((s) => s.split(',').map((x) => x.trim()))),
-    logLine: cfg['disable-logging'] ? null : format ? compileFormat(format) : defaultFormat,
-    log: log.requestLine,
-  };
-}
-
 /** Variables that speak to the master alone: systemd's socket activation and notification socket. */
 const MASTER_ONLY = ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'NOTIFY_SOCKET'];
 
@@ -369,9 +346,8 @@ function workerEnv(cfg: Config): NodeJS.ProcessEnv {
 }
 
 /** `module` as an absolute path (plus `:export`). Relative paths are relative to chdir, which serve() applied. */
-export function resolveModule(cfg: Config, loaded: Loaded): { path: string } | { problem: string } {
-  if (!cfg.module) return { problem: 'configuration: module: required (module = path/to/app.js)' };
-  const { path, exportName } = splitModuleSpec(cfg.module);
+export function resolveModule(module: string, loaded: Loaded): { path: string } | { problem: string } {
+  const { path, exportName } = splitModuleSpec(module);
   const abs = resolve(path);
   if (!existsSync(abs)) return { problem: configProblem(loaded, 'module', `${abs} does not exist`) };
   return { path: exportName ? `${abs}:${exportName}` : abs };

@@ -3,7 +3,9 @@
 // the registry marks `reload` take their new value; the others (the socket, privileges, the pidfile, the
 // stats server…) need a restart: they keep their running value and the log says so. A configuration with
 // errors changes nothing: the reload is refused, as `nginx -s reload` refuses a broken file.
+import { ConfigErrors } from '../config/errors.js';
 import { loadConfig, type Loaded, type Sources } from '../config/load.js';
+import { missingRequired } from '../config/rules.js';
 import { OPTION_NAMES, spec, type Config, type OptionName } from '../config/options.js';
 
 export interface Reread {
@@ -43,5 +45,9 @@ export function reread(running: Config, sources: Sources): Reread {
       needRestart.push(`${change}: a restart applies it; still ${show(running[name])}`);
     }
   }
-  return { config: Object.freeze(next) as Config, loaded, applied, needRestart };
+  const config = Object.freeze(next) as Config;
+  // The listening socket is kept across a reload, so only what the new workers need can be missing.
+  const missing = missingRequired(config, true);
+  if (missing.length) throw new ConfigErrors(missing, loaded.warnings);
+  return { config, loaded, applied, needRestart };
 }

@@ -64,7 +64,7 @@ export class Watchdog {
   requestLimit(id: number): number {
     const max = this.cfg['max-requests'];
     if (max === 0) return 0;
-    const jitter = this.cfg['max-requests-jitter'] ?? 0;
+    const jitter = this.cfg['max-requests-jitter'];
     return max + (id - 1) * this.cfg['max-requests-delta'] + Math.floor(Math.random() * (jitter + 1));
   }
 

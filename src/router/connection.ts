@@ -94,7 +94,7 @@ export class Connection implements Hop {
   /** Send `ex` to the worker on this connection. */
   start(ex: Exchange): void {
     this.ex = ex;
-    ex.conn = this;
+    ex.hop = this;
     this.complete = false;
     this.pending = null;
     this.requestSent = false;
@@ -293,7 +293,7 @@ export class Connection implements Hop {
   private finish(): void {
     const ex = this.ex!;
     this.ex = null;
-    ex.conn = null;
+    ex.hop = null;
     this.complete = false;
     const w = this.upstream;
     if (this.reusable && this.keepAlive && this.requestSent && !w.closed && !this.dead) {
@@ -308,7 +308,7 @@ export class Connection implements Hop {
     this.ex = null;
     this.destroy();
     if (ex) {
-      ex.conn = null;
+      ex.hop = null;
       this.owner.upstreamFailed(ex, this.upstream, code);
     }
   }
@@ -325,7 +325,7 @@ export class Connection implements Hop {
 
   /** The router gave up on the exchange (504, the client left): drop it and the connection with it. */
   abort(): void {
-    if (this.ex) this.ex.conn = null;
+    if (this.ex) this.ex.hop = null;
     this.ex = null;
     this.destroy();
   }

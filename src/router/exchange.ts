@@ -49,7 +49,8 @@ export interface Exchange {
   readonly bytesBefore: number;
   /** Request line and headers for the worker, without framing (see request-head.ts). */
   readonly head: string;
-  worker: Upstream | null;
+  /** The worker of the current attempt (null while reading the body or queued). */
+  upstream: Upstream | null;
   /** When the current attempt was sent to its worker. */
   sentAt: number;
   tries: number;
@@ -69,11 +70,11 @@ export interface Exchange {
   /** The worker whose attempt failed: a retry goes elsewhere (for a second, the time it takes to reap it). */
   avoid: Upstream | null;
   avoidUntil: number;
-  /** Index in its worker's in-flight list, -1 when not in flight. */
-  slot: number;
+  /** Its index in its upstream's `exchanges` (swap-removed, so it moves), -1 when not in flight. */
+  inFlightIndex: number;
   /** The client connection closes after this response (it asked, or its body was not all read). */
   clientClose: boolean;
   /** The worker connection carrying the current attempt. */
-  conn: Hop | null;
+  hop: Hop | null;
   done: boolean;
 }

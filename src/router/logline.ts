@@ -1,6 +1,8 @@
 // One log line per request. The default is uWSGI's shape, trimmed to what a router knows:
 //   [pid: 4121|wid: 3|req: 17/230] 127.0.0.1 GET /test => generated 1234 bytes in 5 msecs (HTTP/1.1 200)
-// log-format takes uWSGI's %(var) names instead.
+// log-format takes uWSGI's %(var) names instead; their list is the configuration's (config/log-format.ts),
+// so that the loader checks a format without importing the router.
+import { isLogFormatVar, LOG_FORMAT_VAR_RE, LOG_FORMAT_VARS, type LogFormatVar } from '../config/log-format.js';
 
 export interface RequestRecord {
   readonly addr: string;
@@ -28,7 +30,7 @@ export function defaultFormat(r: RequestRecord): string {
   );
 }
 
-const VARS: Record<string, (r: RequestRecord) => string | number> = {
+const VARS: Record<LogFormatVar, (r: RequestRecord) => string | number> = {
   addr: (r) => r.addr,
   method: (r) => r.method,
   uri: (r) => r.uri,
@@ -47,23 +49,14 @@ const VARS: Record<string, (r: RequestRecord) => string | number> = {
   epoch: () => Math.floor(Date.now() / 1000),
 };
 
-export const LOG_FORMAT_VARS = Object.keys(VARS);
-
-const VAR_RE = /%\(([^)]*)\)/g;
-const known = (name: string) => Object.hasOwn(VARS, name);
-
-/** The %(var) names of a log-format that tsws does not know: the config loader reports them with their line. */
-export function unknownFormatVars(format: string): string[] {
-  return [...format.matchAll(VAR_RE)].map((m) => m[1]).filter((name) => !known(name));
-}
-
 /** Compile a log-format string once (the config loader has already rejected unknown variables). */
 export function compileFormat(format: string): LineFormatter {
   const parts: (string | ((r: RequestRecord) => string | number))[] = [];
   let last = 0;
-  for (const m of format.matchAll(VAR_RE)) {
-    if (!known(m[1])) throw new Error(`log-format: unknown variable %(${m[1]}) (known: ${LOG_FORMAT_VARS.join(', ')})`);
-    const f = VARS[m[1]];
+  for (const m of format.matchAll(LOG_FORMAT_VAR_RE)) {
+    const name = m[1];
+    if (!isLogFormatVar(name)) throw new Error(`log-format: unknown variable %(${name}) (known: ${LOG_FORMAT_VARS.join(', ')})`);
+    const f = VARS[name];
     parts.push(format.slice(last, m.index), f);
     last = m.index! + m[0].length;
   }

@@ -10,41 +10,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { procStat } from '../sys/procstat.js';
-import { declaredTooLarge, hasBody, readBody, removeSpool, type BodyLimits, type Refusal } from './body.js';
+import { declaredTooLarge, hasBody, readBody, removeSpool, type Refusal } from './body.js';
 import { Connection, type ConnectionOwner } from './connection.js';
 import type { Exchange } from './exchange.js';
-import type { LineFormatter } from './logline.js';
+import type { RouterOptions } from './options.js';
 import { requestHead } from './request-head.js';
 import { answer, rawAnswer } from './respond.js';
 import { closeIdle, IDLE_SOCKET_MS, type Upstream } from './upstream.js';
 
 export type { Exchange } from './exchange.js';
-
-export interface RouterOptions extends BodyLimits {
-  /** Requests one worker serves at once. */
-  readonly threads: number;
-  /** Longest queue of requests waiting for a slot. */
-  readonly listen: number;
-  /** Longest wait for a slot, and for a worker's response headers (ms). */
-  readonly httpTimeoutMs: number;
-  /** A request running longer is answered 504 and its worker recycled (ms; 0 = off). */
-  readonly harakiriMs: number;
-  readonly maxHeaderSize: number;
-  /** Longest time to receive a request's headers (ms): slow clients are cut off with 408. */
-  readonly headersTimeoutMs: number;
-  /** Longest pause between two reads of a request body (ms): a stalled upload gets 408. */
-  readonly bodyTimeoutMs: number;
-  /** How long an idle client connection stays open (ms): above the idle timeout of any proxy in front. */
-  readonly keepAliveMs: number;
-  /** Most client connections open at once; a new one beyond gets 503 (idle ones are closed first). */
-  readonly maxConnections: number;
-  readonly forwardedAllow: ReadonlySet<string>;
-  /** null: no request lines. */
-  readonly logLine: LineFormatter | null;
-  readonly log: (line: string) => void;
-  /** Lifecycle warnings (an internal error with its stack, accept failures). */
-  readonly warn: (line: string) => void;
-}
 
 export interface RouterHooks {
   /** Is a worker serving or on its way? If not (every slot in crash backoff), answer 503 at once. */
@@ -326,7 +300,7 @@ export class Router implements ConnectionOwner {
       arrived: now,
       bytesBefore: req.socket.bytesWritten,
       head: head.ok ? head.text : '',
-      worker: null,
+      upstream: null,
       body: null,
       streamed: false,
       spoolFile: null,
@@ -334,7 +308,7 @@ export class Router implements ConnectionOwner {
       bodyAt: 0,
       avoid: null,
       avoidUntil: 0,
-      slot: -1,
+      inFlightIndex: -1,
       sentAt: 0,
       tries: 0,
       responded: false,
@@ -345,7 +319,7 @@ export class Router implements ConnectionOwner {
         req.httpVersionMajor === 1 && req.httpVersionMinor === 0
           ? !c || !/keep-alive/i.test(c) || req.headers['transfer-encoding'] !== undefined
           : c !== undefined && /close/i.test(c),
-      conn: null,
+      hop: null,
       done: false,
     };
     if (ex.clientClose) this.closingSockets.add(req.socket);
@@ -414,11 +388,11 @@ export class Router implements ConnectionOwner {
   }
 
   private dispatch(ex: Exchange, w: Upstream): void {
-    ex.worker = w;
+    ex.upstream = w;
     ex.tries++;
     ex.sentAt = performance.now();
-    ex.slot = w.exchanges.length;
-    w.coreRequests[ex.slot] = (w.coreRequests[ex.slot] ?? 0) + 1;
+    ex.inFlightIndex = w.exchanges.length;
+    w.coreRequests[ex.inFlightIndex] = (w.coreRequests[ex.inFlightIndex] ?? 0) + 1;
     w.exchanges.push(ex);
     const conn = w.idle.pop() ?? new Connection(w, this, Math.max(this.opts.maxHeaderSize, 65536));
     conn.start(ex);
@@ -426,16 +400,16 @@ export class Router implements ConnectionOwner {
 
   /** The attempt on `w` is over (response complete, failed, or given up): free its slot. */
   private release(ex: Exchange, w: Upstream): void {
-    const i = ex.slot;
+    const i = ex.inFlightIndex;
     if (i < 0 || w.exchanges[i] !== ex) return;
     // Swap-remove from a plain array: a Set churned at request rate made every scavenge 4x slower
     // (its hash table is reallocated as it grows and shrinks), which cost ~20% of throughput in bench/router.
     const last = w.exchanges.pop()!;
     if (last !== ex) {
       w.exchanges[i] = last;
-      last.slot = i;
+      last.inFlightIndex = i;
     }
-    ex.slot = -1;
+    ex.inFlightIndex = -1;
     if (!this.serving.includes(w)) this.checkDrained(w);
   }
 
@@ -453,7 +427,7 @@ export class Router implements ConnectionOwner {
   }
 
   private failed(ex: Exchange, w: Upstream, code: string): void {
-    if (ex.worker !== w || ex.done) return; // a late error from an attempt already given up
+    if (ex.upstream !== w || ex.done) return; // a late error from an attempt already given up
     this.release(ex, w);
     if (ex.answered) return;
     if (ex.responded || ex.res.headersSent) {
@@ -489,7 +463,7 @@ export class Router implements ConnectionOwner {
   /** Answer on the router's own behalf (4xx, 502, 503, 504). */
   private reply(ex: Exchange, status: number, why: string, headers: Record<string, string> = {}): void {
     ex.answered = true;
-    ex.conn?.abort(); // the worker's late answer has nowhere to go; free its connection now
+    ex.hop?.abort(); // the worker's late answer has nowhere to go; free its connection now
     if (this.closing || ex.clientClose) headers.connection = 'close';
     answer(ex.res, status, why, headers);
   }
@@ -503,10 +477,10 @@ export class Router implements ConnectionOwner {
       const i = pending.indexOf(ex);
       if (i >= 0) pending.splice(i, 1);
     }
-    ex.conn?.abort(); // the client left before the worker finished: the worker sees its request closed
+    ex.hop?.abort(); // the client left before the worker finished: the worker sees its request closed
     if (ex.spoolFile !== null) removeSpool(ex);
     if (this.reading.size) this.reading.delete(ex);
-    const w = ex.worker;
+    const w = ex.upstream;
     if (w) this.release(ex, w);
     else {
       const i = this.queue.indexOf(ex);
@@ -595,7 +569,7 @@ export class Router implements ConnectionOwner {
         } else if (this.opts.harakiriMs && now - ex.sentAt > this.opts.harakiriMs) {
           if (!ex.responded) this.reply(ex, 504, `harakiri: the request ran longer than ${this.opts.harakiriMs / 1000}s`);
           else {
-            ex.conn?.abort();
+            ex.hop?.abort();
             ex.res.destroy();
           }
           this.release(ex, w);

@@ -1,12 +1,12 @@
 // stats = ADDRESS: every connection gets one JSON document and is closed (uWSGI's stats server), so uWSGI
 // tools read it. With stats-http: an HTTP server, JSON at `/` and Prometheus text at `/metrics`.
 // A bare `:port` binds 127.0.0.1 here (unlike http): stats reveal internals, so loopback is the default.
-import { rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { parseAddress } from '../config/values.js';
 import * as log from '../log.js';
 import { StartupError } from '../sys/startup-error.js';
+import { freeUnixSocketPath } from '../sys/unix-socket.js';
 import { uwsgiStats, type StatsSource } from './collector.js';
 import { prometheusText } from './prometheus.js';
 
@@ -33,13 +33,8 @@ export async function startStatsServer(address: string, http: boolean, src: Stat
         sock.on('error', () => {});
         sock.end(json());
       });
-  if (a.kind === 'unix') {
-    try {
-      if (statSync(a.path).isSocket()) rmSync(a.path);
-    } catch {
-      // none
-    }
-  }
+  // A second tsws with the same stats path is refused here rather than taking the first one's socket.
+  if (a.kind === 'unix') await freeUnixSocketPath(a.path, 'stats');
   const host = a.kind === 'tcp' ? a.host || '127.0.0.1' : '';
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(new StartupError(`stats: cannot listen on ${address}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`)));

@@ -7,11 +7,14 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 
 const MARKER = '__TSWS_DAEMON';
 
-/** In the daemon: true once (the marker is removed so that workers and reloads do not see it). */
+/** Is this process the daemon that a launching command started? */
 export function isDaemon(): boolean {
-  const yes = process.env[MARKER] === '1';
+  return process.env[MARKER] === '1';
+}
+
+/** Remove the daemon marker from the environment, once read: the workers inherit it and must not see it. */
+export function forgetDaemonMarker(): void {
   delete process.env[MARKER];
-  return yes;
 }
 
 /** In the daemon, once ready: tell the launcher and cut the channel so that it can exit. */

@@ -1,22 +1,10 @@
 // Bind the router's address in the master, at startup: "address in use" is an immediate, clear error, and
 // the socket then outlives every worker recycle and reload.
-import { chmodSync, rmSync, statSync } from 'node:fs';
-import { connect, type AddressInfo, type Server } from 'node:net';
+import { chmodSync } from 'node:fs';
+import type { AddressInfo, Server } from 'node:net';
 import { parseAddress } from '../config/values.js';
 import { StartupError } from './startup-error.js';
-
-
-/** Is something accepting connections on this unix socket path? */
-function unixSocketAlive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
+import { freeUnixSocketPath } from './unix-socket.js';
 
 /** Listen on `address` (or an inherited socket fd); resolves to the bound address as a string for the log. */
 export async function bind(server: Server, address: string | number, backlog: number, chmod: string | null): Promise<string> {
@@ -29,18 +17,7 @@ export async function bind(server: Server, address: string | number, backlog: nu
     return typeof info === 'string' ? `unix:${info}` : info ? `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port} (systemd socket)` : `fd ${address}`;
   }
   const a = parseAddress(address);
-  if (a.kind === 'unix') {
-    let isSocket = false;
-    try {
-      isSocket = statSync(a.path).isSocket();
-    } catch {
-      // does not exist: fine
-    }
-    if (isSocket) {
-      if (await unixSocketAlive(a.path)) throw new StartupError(`http: ${a.path} is in use by another process`);
-      rmSync(a.path); // stale socket of a process that died
-    }
-  }
+  if (a.kind === 'unix') await freeUnixSocketPath(a.path, 'http');
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
       const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { ConfigErrors, suggest, EX_CONFIG } from '../../src/config/errors.js';
 import { envSettings, loadConfig, type Loaded, type Setting } from '../../src/config/load.js';
-import { allSpellings, lookupOption, normalizeKey, OPTION_NAMES, OPTIONS, spec } from '../../src/config/options.js';
+import { allSpellings, lookupOption, normalizeKey, OPTION_NAMES, spec } from '../../src/config/options.js';
 import { IGNORED, UNSUPPORTED } from '../../src/config/compat.js';
 
 
@@ -270,23 +270,6 @@ describe('loadConfig: unknown keys and strict', () => {
       'app.ini:2: socket: not supported by tsws (the uwsgi binary protocol is not spoken by tsws: use http = ADDRESS and proxy_pass from nginx)',
       'app.ini:3: cheaper: not supported by tsws (adaptive process spawning is not implemented: set processes, and use SIGTTIN/SIGTTOU or the fifo)',
     ]);
-  });
-
-  it('rejects an option whose behaviour is not implemented, unless it keeps its default', () => {
-    // Every registry option is implemented today; the guard stays for the next one, so flip one for a moment.
-    const opts = OPTIONS as unknown as Record<string, { implemented: boolean }>;
-    opts['max-requests'].implemented = false;
-    opts.harakiri.implemented = false;
-    try {
-      assert.deepEqual(fail('max_requests = 1000\nreload-on-rss = 1G\nharakiri = 30\n').errors, [
-        'app.ini:2: max-requests: not implemented yet in this version of tsws (remove it; docs/options.md lists what works today)',
-        'app.ini:4: harakiri: not implemented yet in this version of tsws (remove it; docs/options.md lists what works today)',
-      ]);
-      assert.equal(load('harakiri = 0\nmax-requests = 0\n').config.harakiri, 0);
-    } finally {
-      opts['max-requests'].implemented = true;
-      opts.harakiri.implemented = true;
-    }
   });
 
   it('accepts the recycling limits: max_requests, reload-on-rss = 1G, harakiri = 30', () => {

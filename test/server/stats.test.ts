@@ -167,6 +167,37 @@ test('stats on a unix socket; a non-loopback address gets a warning', async () =
   await open.stop();
 });
 
+/** The JSON document the raw stats server sends on a unix socket. */
+function unixStats(path: string): Promise<{ pid: number; workers: unknown[] }> {
+  return new Promise((resolve, reject) => {
+    const s = connect(path);
+    let d = '';
+    s.on('data', (b) => (d += b));
+    s.on('end', () => resolve(JSON.parse(d)));
+    s.on('error', reject);
+  });
+}
+
+test('a second tsws with the same stats socket refuses to start and the first keeps serving its stats; a stale socket is taken over', async () => {
+  const sock = join(tempDir(), 'stats.sock');
+  const ini = `${probe}\nprocesses = 1\nstats = ${sock}`;
+  const first = await startTsws({ ini });
+  const second = await startTsws({ ini, waitReady: false });
+  // Exits, or (the bug) comes up serving on the first one's socket.
+  const outcome = await Promise.race([second.exited, second.waitForLog(/ready on /).then(() => 'started', () => second.exited)]);
+  assert.equal(outcome, 1, second.output());
+  assert.ok(second.output().includes(`stats: ${sock} is in use by another process`), second.output());
+  assert.equal((await unixStats(sock)).pid, first.pid, 'the first master still answers on its stats socket');
+  assert.equal((await request(`${first.url}/pid`)).status, 200);
+  // Killed, the first master leaves its socket file behind with nobody answering: the next one replaces it.
+  first.signal('SIGKILL');
+  await first.exited;
+  const third = await startTsws({ ini });
+  assert.equal((await unixStats(sock)).pid, third.pid);
+  third.signal('SIGTERM');
+  assert.equal(await third.exited, 0);
+});
+
 test('tsws top, run in tmux, shows every worker pid within 3 s and quits on q', { skip: spawnSync('sh', ['-c', 'command -v tmux']).status !== 0 && 'tmux not installed' }, async () => {
   const t = await startTsws({ ini: `${probe}\nprocesses = 3\nstats = 127.0.0.1:0` });
   const port = (await t.waitForLog(/stats on 127\.0\.0\.1:(\d+)/))[1];

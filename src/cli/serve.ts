@@ -3,11 +3,12 @@
 // for both.
 import { resolve } from 'node:path';
 import { EX_CONFIG } from '../config/errors.js';
-import type { Loaded } from '../config/load.js';
 import { missingRequired } from '../config/rules.js';
 import * as log from '../log.js';
 import { forgetDaemonMarker, isDaemon, launchDaemon } from '../sys/daemon.js';
-import { configProblem, Master, resolveModule } from '../master/master.js';
+import { configProblem, type Loaded } from '../config/load.js';
+import { Master } from '../master/master.js';
+import { resolveModule } from '../master/spawner.js';
 import { runningPid } from '../sys/pidfile.js';
 import { applyUmask } from '../sys/privileges.js';
 import { applyFdLimit } from '../sys/fdlimit.js';

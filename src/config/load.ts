@@ -199,3 +199,9 @@ function safeBool(raw: string, fallback: boolean): boolean {
     return fallback; // reported when the setting itself is parsed
   }
 }
+
+/** `app.ini:7: key: problem`: a problem with an option, at the line that set it. */
+export function configProblem(loaded: Loaded, key: keyof Config, problem: string): string {
+  const where = loaded.setBy.get(key) ?? 'configuration';
+  return `${where}: ${key}: ${problem}`;
+}

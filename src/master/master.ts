@@ -11,16 +11,15 @@ import { parseAddress } from '../config/values.js';
 import * as log from '../log.js';
 import { routerOptionsFrom } from '../router/options.js';
 import { Router } from '../router/router.js';
-import { splitModuleSpec } from '../worker/app.js';
 import { EXIT_LOAD_ERROR } from '../worker/protocol.js';
 import { installSignals, MasterFifos, TouchFiles, type Controlled } from './control.js';
 import { daemonReady } from '../sys/daemon.js';
 import { bind } from '../sys/listen.js';
 import { StartupError } from '../sys/startup-error.js';
 import { removePidfile, writePidfile } from '../sys/pidfile.js';
-import { AppLoadError, Pool, type PoolOptions } from './pool.js';
+import { AppLoadError, Pool, poolOptionsFrom } from './pool.js';
 import { Reloader } from './reload.js';
-import { ProcessSpawner, type SpawnOptions } from './spawner.js';
+import { ProcessSpawner, resolveModule, spawnOptionsFrom } from './spawner.js';
 import { reread, show, type Reread } from './reconfigure.js';
 import { dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
 import { statusTable } from '../stats/status.js';
@@ -83,25 +82,12 @@ export class Master implements Controlled, StatsSource {
         if (w) void this.watchdog.harakiri(w, ex.req.method ?? '-', ex.req.url ?? '-', performance.now() - ex.sentAt);
       },
     });
-    this.spawner = new ProcessSpawner(this.spawnOptions(cfg));
-    this.pool = new Pool(this.poolOptions(cfg), this.router, this.spawner);
+    this.spawner = new ProcessSpawner(spawnOptionsFrom(cfg, this.modulePath, this.runtimeDir));
+    this.pool = new Pool(poolOptionsFrom(cfg, (id) => this.watchdog.requestLimit(id)), this.router, this.spawner);
     this.reloader = new Reloader(this.pool);
     this.watchdog = new Watchdog(cfg, this.pool);
     this.fifos = new MasterFifos(cfg['master-fifo'].map((f) => resolve(f)), this);
     this.touches = [new TouchFiles(cfg['touch-reload'].map((f) => resolve(f)), false, this), new TouchFiles(cfg['touch-chain-reload'].map((f) => resolve(f)), true, this)];
-  }
-
-  private poolOptions(cfg: Config): PoolOptions {
-    return {
-      processes: cfg.processes,
-      mercyMs: cfg['worker-reload-mercy'] * 1000,
-      needApp: cfg['need-app'],
-      requestLimit: (id) => this.watchdog.requestLimit(id),
-    };
-  }
-
-  private spawnOptions(cfg: Config): SpawnOptions {
-    return { module: this.modulePath, env: workerEnv(cfg), runtimeDir: this.runtimeDir, maxHeaderSize: cfg['buffer-size'], limitAs: cfg['limit-as'] };
   }
 
   /** The master's own beat: limits and heartbeats of every worker, and the touch files. */
@@ -264,8 +250,8 @@ export class Master implements Controlled, StatsSource {
     this.setBy = setBy;
     this.watchdog.configure(cfg);
     this.router.configure(routerOptionsFrom(cfg, this.runtimeDir));
-    this.spawner.opts = this.spawnOptions(cfg);
-    this.pool.configure(this.poolOptions(cfg));
+    this.spawner.opts = spawnOptionsFrom(cfg, this.modulePath, this.runtimeDir);
+    this.pool.configure(poolOptionsFrom(cfg, (id) => this.watchdog.requestLimit(id)));
     if (intervalChanged) this.startTick();
   }
 
@@ -329,31 +315,4 @@ export class Master implements Controlled, StatsSource {
     const http = this.cfg.http ? parseAddress(this.cfg.http) : null;
     if (this.cfg.vacuum && http?.kind === 'unix') rmSync(http.path, { force: true });
   }
-}
-
-/** Variables that speak to the master alone: systemd's socket activation and notification socket. */
-const MASTER_ONLY = ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'NOTIFY_SOCKET'];
-
-/** The workers' environment: the master's, then every `env = K=V` in order (a later one wins, as uWSGI). */
-function workerEnv(cfg: Config): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of MASTER_ONLY) delete env[k];
-  for (const kv of cfg.env) {
-    const i = kv.indexOf('=');
-    env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return env;
-}
-
-/** `module` as an absolute path (plus `:export`). Relative paths are relative to chdir, which serve() applied. */
-export function resolveModule(module: string, loaded: Loaded): { path: string } | { problem: string } {
-  const { path, exportName } = splitModuleSpec(module);
-  const abs = resolve(path);
-  if (!existsSync(abs)) return { problem: configProblem(loaded, 'module', `${abs} does not exist`) };
-  return { path: exportName ? `${abs}:${exportName}` : abs };
-}
-
-export function configProblem(loaded: Loaded, key: keyof Config, problem: string): string {
-  const where = loaded.setBy.get(key) ?? 'configuration';
-  return `${where}: ${key}: ${problem}`;
 }

@@ -8,6 +8,7 @@
 // Long file: the slots, the state machine and the reconcile step keep one invariant between them; split up,
 // they would share every field again, which is what made the lifecycle hard to read before (issue 12).
 import type { ChildProcess } from 'node:child_process';
+import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import type { Upstream } from '../router/exchange.js';
 import { createUpstream } from '../router/upstream.js';
@@ -26,6 +27,11 @@ export interface PoolOptions {
   readonly needApp: boolean;
   /** This incarnation's max-requests (with delta and jitter); 0 = none. */
   readonly requestLimit: (id: number) => number;
+}
+
+/** The pool's slice of the configuration; `requestLimit` is the watchdog's (max-requests with delta and jitter). */
+export function poolOptionsFrom(cfg: Config, requestLimit: (id: number) => number): PoolOptions {
+  return { processes: cfg.processes, mercyMs: cfg['worker-reload-mercy'] * 1000, needApp: cfg['need-app'], requestLimit };
 }
 
 /** What the pool asks of the router. */

@@ -1,8 +1,12 @@
 // How a worker process is started and what is left of it ended: the pool's only contact with child_process,
 // behind an interface so that unit tests run the pool's state machine with fake processes and a fake clock.
 import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { configProblem, type Loaded } from '../config/load.js';
+import type { Config } from '../config/options.js';
 import * as log from '../log.js';
+import { splitModuleSpec } from '../worker/app.js';
 import type { WorkerBoot } from '../worker/protocol.js';
 
 const WORKER_ENTRY = new URL('../worker/worker.js', import.meta.url).pathname;
@@ -26,6 +30,33 @@ export interface SpawnOptions {
   readonly maxHeaderSize: number;
   /** RLIMIT_AS for worker processes in bytes (limit-as); 0 = none. */
   readonly limitAs: number;
+}
+
+/** The spawner's slice of the configuration; `modulePath` is resolved by resolveModule(). */
+export function spawnOptionsFrom(cfg: Config, modulePath: string, runtimeDir: string): SpawnOptions {
+  return { module: modulePath, env: workerEnv(cfg), runtimeDir, maxHeaderSize: cfg['buffer-size'], limitAs: cfg['limit-as'] };
+}
+
+/** Variables that speak to the master alone: systemd's socket activation and notification socket. */
+const MASTER_ONLY = ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'NOTIFY_SOCKET'];
+
+/** The workers' environment: the master's, then every `env = K=V` in order (a later one wins, as uWSGI). */
+function workerEnv(cfg: Config): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of MASTER_ONLY) delete env[k];
+  for (const kv of cfg.env) {
+    const i = kv.indexOf('=');
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return env;
+}
+
+/** `module` as an absolute path (plus `:export`). Relative paths are relative to chdir, which serve() applied. */
+export function resolveModule(module: string, loaded: Loaded): { path: string } | { problem: string } {
+  const { path, exportName } = splitModuleSpec(module);
+  const abs = resolve(path);
+  if (!existsSync(abs)) return { problem: configProblem(loaded, 'module', `${abs} does not exist`) };
+  return { path: exportName ? `${abs}:${exportName}` : abs };
 }
 
 export class ProcessSpawner implements Spawner {

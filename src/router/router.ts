@@ -7,15 +7,21 @@
 //
 // Nothing a client, a worker or a timer does may throw out of here into the master: every entry point
 // (request, upgrade, connection, response bytes, the sweep) is contained, answered and counted.
+//
+// Long file: routing, the queue, retries and deadlines all read and write the same few structures (the
+// serving list, each upstream's in-flight list, the queue); answers outside an exchange (client-errors.ts),
+// the WebSocket tunnel (tunnel.ts) and the hop (connection.ts) are apart.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { procStat } from '../sys/procstat.js';
 import { declaredTooLarge, hasBody, readBody, removeSpool, type Refusal } from './body.js';
 import { Connection, type ConnectionOwner } from './connection.js';
 import type { Exchange } from './exchange.js';
 import type { RouterOptions } from './options.js';
 import { requestHead } from './request-head.js';
+import { BUSY_503, clientError } from './client-errors.js';
 import { answer, rawAnswer } from './respond.js';
+import { tunnel } from './tunnel.js';
 import { closeIdle, IDLE_SOCKET_MS, type Upstream } from './upstream.js';
 
 export type { Exchange } from './exchange.js';
@@ -37,30 +43,6 @@ const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOENT', 'EAGAIN']);
 const CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ENOENT']);
 /** Near max-connections (this share of it), idle keep-alive connections are closed to make room. */
 const CONNECTIONS_HIGH_WATER = 0.9;
-const BUSY_BODY = '503 Service Unavailable: too many connections\n';
-const BUSY_503 = `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: text/plain\r\nContent-Length: ${BUSY_BODY.length}\r\n\r\n${BUSY_BODY}`;
-
-/**
- * A request Node's parser refused (400, 431, 408 as Node answers them). Node's own handler destroys the
- * connection at once, so a valid request pipelined before the bad one ran on a worker and its client got only
- * the 400; here the answers already owed on the connection are written first, then the error, then the close.
- */
-function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const write = (): void => {
-    if (socket.writable) socket.end(rawAnswer(status));
-    socket.destroySoon();
-  };
-  // The response Node is writing (or will write next) on this connection, if any.
-  const owed = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (!owed || owed.writableFinished) return write();
-  // The error is in the body of the request being answered (bad chunking): that request gets the 400.
-  if (!owed.req.complete) return owed.headersSent ? void socket.destroy() : write();
-  owed.once('finish', write);
-  owed.once('close', () => socket.destroy());
-}
-
 /** A client connection's exchanges not yet ended, oldest first (more than one when pipelined). */
 const kPending = Symbol('tsws.pending');
 type ClientSocket = Socket & { [kPending]?: Exchange[] };
@@ -582,10 +564,7 @@ export class Router implements ConnectionOwner {
 
   // ---- WebSocket -------------------------------------------------------------------------------------
 
-  /**
-   * An upgrade (WebSocket) gets a tunnel of its own to a worker: the handshake is sent as a request head, and
-   * from then on bytes are copied both ways untouched (the worker's 101, or its refusal, included).
-   */
+  /** An upgrade (WebSocket) gets a tunnel of its own (tunnel.ts) to the least busy worker. */
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const w = this.pick(null) ?? this.serving[0];
     const h = requestHead(req, this.opts.forwardedAllow, true);
@@ -599,33 +578,10 @@ export class Router implements ConnectionOwner {
       return;
     }
     w.websockets++;
-    const up = connect(w.socketPath);
-    let closed = false;
-    let answered = false;
-    up.once('data', () => (answered = true));
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      up.destroy();
-      // The worker went away before answering the handshake: the client still gets an answer.
-      if (!answered && socket.writable) {
-        socket.end(rawAnswer(502));
-        socket.destroySoon();
-      } else socket.destroy();
+    tunnel(socket, head, w.socketPath, h.text, () => {
       w.websockets--;
       if (!this.serving.includes(w)) this.checkDrained(w);
-    };
-    // A WebSocket has its own close handshake and no use for half-closed TCP, and a client that left must
-    // not pin its worker until worker-reload-mercy.
-    for (const s of [socket, up]) {
-      s.on('error', close);
-      s.on('close', close);
-      s.on('end', close);
-    }
-    up.write(h.text + '\r\n', 'latin1');
-    if (head.length) up.write(head);
-    socket.pipe(up);
-    up.pipe(socket);
+    });
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------

@@ -256,6 +256,33 @@ export const OPTIONS = {
     type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
     help: 'Kill a worker at once when its address space exceeds this; bare number = MiB',
   },
+  'memory-budget': {
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
+    help: 'Keep the whole tree (master, workers, their children, spares) under this: the biggest worker is recycled gracefully first',
+    details:
+      'Checked after each request and at each poll, with room kept for the replacement a recycle starts (the ' +
+      'memory of a fresh worker). One budget recycle drains at a time. With per-worker caps this keeps a pool ' +
+      'whose workers grow together inside its container.',
+  },
+  'evil-memory-budget': {
+    type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
+    help: 'Kill the biggest worker at once when the whole tree exceeds this',
+  },
+  'recycle-concurrency': {
+    type: 'count', group: 'recycling', default: 0, reload: true,
+    help: 'Graceful memory recycles draining at once, at most (0 = no limit); kills and the memory budget are exempt',
+    details:
+      'Workers that leak in step reach their limit together; recycled together, their replacements all load at ' +
+      'once and capacity dips. A recycle held back is retried at the worker\'s next check.',
+  },
+  'spare-workers': {
+    type: 'count', group: 'recycling', default: 0, reload: true,
+    help: 'Workers kept loaded and ready beside the pool: a recycle or crash swaps one in at once',
+    details:
+      'A spare starts like any worker and waits, ready, outside the router; when a slot needs a worker it takes ' +
+      'the spare and a new spare starts. Capacity does not dip even when the app takes seconds to load. Spares ' +
+      'count in the memory budget; a new one is not started while the budget has no room for it.',
+  },
   'limit-as': {
     type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
     help: 'RLIMIT_AS of every worker process; bare number = MiB (breaks WebAssembly, see docs)',

@@ -4,7 +4,8 @@ import type { WorkerState } from './worker-handle.js';
 
 /** The edges of the state machine; anything else is refused (a second recycle of a draining worker, say). */
 const EDGES: Readonly<Record<WorkerState, readonly WorkerState[]>> = {
-  spawning: ['serving', 'stopping', 'gone'],
+  spawning: ['serving', 'standby', 'stopping', 'gone'],
+  standby: ['serving', 'stopping', 'gone'],
   serving: ['draining', 'stopping', 'gone'],
   draining: ['stopping', 'gone'],
   stopping: ['gone'],

@@ -83,9 +83,9 @@ export class Master implements Controlled, StatsSource {
       },
     });
     this.spawner = new ProcessSpawner(spawnOptionsFrom(cfg, this.modulePath, this.runtimeDir));
-    this.pool = new Pool(poolOptionsFrom(cfg, (id) => this.watchdog.requestLimit(id)), this.router, this.spawner);
+    this.pool = new Pool(poolOptionsFrom(cfg, (id) => this.watchdog.requestLimit(id), () => this.watchdog.roomForWorker()), this.router, this.spawner);
     this.reloader = new Reloader(this.pool);
-    this.watchdog = new Watchdog(cfg, this.pool);
+    this.watchdog = new Watchdog(cfg, this.pool, (on) => this.router.hold(on));
     this.fifos = new MasterFifos(cfg['master-fifo'].map((f) => resolve(f)), this);
     this.touches = [new TouchFiles(cfg['touch-reload'].map((f) => resolve(f)), false, this), new TouchFiles(cfg['touch-chain-reload'].map((f) => resolve(f)), true, this)];
   }
@@ -251,7 +251,7 @@ export class Master implements Controlled, StatsSource {
     this.watchdog.configure(cfg);
     this.router.configure(routerOptionsFrom(cfg, this.runtimeDir));
     this.spawner.opts = spawnOptionsFrom(cfg, this.modulePath, this.runtimeDir);
-    this.pool.configure(poolOptionsFrom(cfg, (id) => this.watchdog.requestLimit(id)));
+    this.pool.configure(poolOptionsFrom(cfg, (id) => this.watchdog.requestLimit(id), () => this.watchdog.roomForWorker()));
     if (intervalChanged) this.startTick();
   }
 

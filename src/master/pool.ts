@@ -27,11 +27,28 @@ export interface PoolOptions {
   readonly needApp: boolean;
   /** This incarnation's max-requests (with delta and jitter); 0 = none. */
   readonly requestLimit: (id: number) => number;
+  /** spare-workers: ready workers kept outside the router, swapped into a slot that needs one. */
+  readonly spares: number;
+  /** recycle-concurrency: graceful memory recycles draining at once (0 = no limit). */
+  readonly recycleConcurrency: number;
+  /** Does the memory budget leave room for one more worker (a spare)? */
+  readonly roomForWorker: () => boolean;
 }
 
+/** The recycles that recycle-concurrency paces: a worker over its own memory limit can wait its turn. */
+const PACED: ReadonlySet<RecycleReason> = new Set(['reload-on-rss', 'reload-on-as']);
+
 /** The pool's slice of the configuration; `requestLimit` is the watchdog's (max-requests with delta and jitter). */
-export function poolOptionsFrom(cfg: Config, requestLimit: (id: number) => number): PoolOptions {
-  return { processes: cfg.processes, mercyMs: cfg['worker-reload-mercy'] * 1000, needApp: cfg['need-app'], requestLimit };
+export function poolOptionsFrom(cfg: Config, requestLimit: (id: number) => number, roomForWorker: () => boolean): PoolOptions {
+  return {
+    processes: cfg.processes,
+    mercyMs: cfg['worker-reload-mercy'] * 1000,
+    needApp: cfg['need-app'],
+    requestLimit,
+    spares: cfg['spare-workers'],
+    recycleConcurrency: cfg['recycle-concurrency'],
+    roomForWorker,
+  };
 }
 
 /** What the pool asks of the router. */
@@ -92,6 +109,14 @@ export class Pool {
   /** One timer for the earliest end of a backoff. */
   private wake: { at: number; timer: NodeJS.Timeout } | null = null;
   private readonly byUpstream = new Map<Upstream, Worker>();
+  /** Spares, starting or standing by; each belongs to no slot until it takes one. */
+  private readonly spares = new Set<Worker>();
+  private spareFailures = 0;
+  private spareNotBefore = 0;
+  /** Workers whose paced recycle is held back (logged once each). */
+  private readonly held = new WeakSet<Worker>();
+  /** Spawn-to-ready times of the latest workers (ms), for the stats: what a recycle costs in capacity without spares. */
+  readonly readyTimes: number[] = [];
   /** Recycles and kills by reason, for the log and stats. */
   readonly recycles = new Map<RecycleReason, number>();
   /** Workers that died without being asked to. */
@@ -172,12 +197,15 @@ export class Pool {
       const r = s.replace;
       if (!s.current && r?.by) s.current = r.by; // its predecessor went meanwhile: the successor has the slot
       if (!s.current) {
-        if (now < s.notBefore) {
+        const spare = this.takeSpare();
+        if (spare) this.assign(spare, s);
+        else if (now < s.notBefore) {
           wakeAt = Math.min(wakeAt, s.notBefore);
           continue;
+        } else {
+          s.current = this.spawn(s.id);
+          if (s.respawn) log.info(`worker ${s.id} respawned`);
         }
-        s.current = this.spawn(s.id);
-        if (s.respawn) log.info(`worker ${s.id} respawned`);
         s.respawn = false;
       }
       if (r && !r.by) {
@@ -185,10 +213,50 @@ export class Pool {
         else this.settle(s, 'superseded'); // the slot moved on before the reload reached it: its worker is new
       }
     }
-    this.wakeAt(wakeAt);
+    this.wakeAt(Math.min(wakeAt, this.manageSpares(now)));
     this.checkStarted();
   }
 
+  /** Keep `spare-workers` spares starting or standing by; returns when to look again (a backoff, no room). */
+  private manageSpares(now: number): number {
+    for (const w of [...this.spares].slice(this.opts.spares)) {
+      this.spares.delete(w);
+      this.retire(w, 'one spare less');
+    }
+    while (this.spares.size < this.opts.spares) {
+      if (now < this.spareNotBefore) return this.spareNotBefore;
+      if (!this.opts.roomForWorker()) return now + 1000; // the memory budget is full: look again in a second
+      this.spares.add(this.spawn(0));
+    }
+    return Infinity;
+  }
+
+  /** A spare for a slot that needs a worker: one standing by, else one still starting. */
+  private takeSpare(): Worker | null {
+    let starting: Worker | null = null;
+    for (const w of this.spares) {
+      if (w.state === 'standby') return w;
+      starting ??= w;
+    }
+    return starting;
+  }
+
+  private assign(w: Worker, s: Slot): void {
+    this.spares.delete(w);
+    w.id = s.id;
+    s.current = w;
+    const h = this.historyOf(s.id);
+    h.spawns++;
+    if (w.state === 'standby') this.transition(w, 'serving');
+    else log.info(`${w.label}, a spare still starting, takes slot ${s.id}`);
+  }
+
+  /** Old code's spares go at a reload; manage() starts new ones from the new configuration. */
+  renewSpares(why: string): void {
+    for (const w of this.spares) this.retire(w, why);
+    this.spares.clear();
+    this.manage();
+  }
   private wakeAt(at: number): void {
     if (this.wake && this.wake.at <= at) return;
     if (this.wake) this.clock.clearTimeout(this.wake.timer);
@@ -230,6 +298,9 @@ export class Pool {
     const mercy = 'mercy' in from ? from.mercy : null;
     let next: Life;
     switch (to) {
+      case 'standby':
+        next = { state: 'standby' };
+        break;
       case 'serving':
         next = { state: 'serving', upstream: createUpstream(w.id, w.pid, w.socketPath) };
         break;
@@ -246,12 +317,17 @@ export class Pool {
     const s = this.slots.get(w.id);
     if (s?.current === w && to !== 'serving') s.current = null;
 
-    if (next.state === 'serving') {
+    if (from.state === 'spawning' && (next.state === 'serving' || next.state === 'standby')) {
       w.readyAt = this.clock.now();
       w.lastPong = w.readyAt;
-      this.byUpstream.set(next.upstream, w);
       w.measure(); // stats show its memory from the start, not 0 until the first poll
-      log.info(`${w.label} ready in ${w.readyAt - w.spawnedAt} ms`);
+      this.readyTimes.push(w.readyAt - w.spawnedAt);
+      if (this.readyTimes.length > 50) this.readyTimes.shift();
+      log.info(`${w.label} ready in ${w.readyAt - w.spawnedAt} ms${next.state === 'standby' ? ', standing by' : ''}`);
+    }
+    if (next.state === 'serving') {
+      if (from.state === 'standby') log.info(`${w.label} serving: a spare, ready for ${((this.clock.now() - w.readyAt) / 1000).toFixed(1)}s, took the slot`);
+      this.byUpstream.set(next.upstream, w);
       this.router.add(next.upstream);
     } else if (next.state === 'draining') {
       // Responses still in flight end with Connection: close, and the router closes its idle sockets: both
@@ -285,9 +361,7 @@ export class Pool {
     const { child, socketPath } = this.spawner.spawn(id, generation);
     const w = new Worker(id, generation, child, socketPath);
     w.requestLimit = this.opts.requestLimit(id);
-    const h = this.history.get(id) ?? { spawns: 0, requests: 0, cores: [], lastReason: '' };
-    h.spawns++;
-    this.history.set(id, h);
+    if (id) this.historyOf(id).spawns++;
     if (generation > this.firstGenerations) this.respawns++;
     this.all.add(w);
     if (child.pid === undefined) {
@@ -300,6 +374,12 @@ export class Pool {
     child.on('error', (e) => log.warn(`${w.label}: ${e.message}`));
     log.info(`${w.label} spawned`);
     return w;
+  }
+
+  private historyOf(id: number): { spawns: number; requests: number; cores: number[]; lastReason: string } {
+    let h = this.history.get(id);
+    if (!h) this.history.set(id, (h = { spawns: 0, requests: 0, cores: [], lastReason: '' }));
+    return h;
   }
 
   private spawnFailed(w: Worker, e: NodeJS.ErrnoException): void {
@@ -330,6 +410,12 @@ export class Pool {
   }
 
   private ready(w: Worker): void {
+    if (this.spares.has(w)) {
+      this.transition(w, 'standby');
+      this.spareFailures = 0;
+      this.manage(); // a slot waiting out a backoff takes it now
+      return;
+    }
     if (!this.transition(w, 'serving')) return;
     const s = this.slots.get(w.id);
     const r = s?.replace;
@@ -359,7 +445,7 @@ export class Pool {
 
   private ended(w: Worker, code: number | null, signal: NodeJS.Signals | null, failedSpawn = ''): void {
     const was = w.state;
-    const s = this.slots.get(w.id);
+    const s = w.id ? this.slots.get(w.id) : undefined;
     const held = s?.current === w; // a crash of the slot's worker (it leaves the slot in transition)
     if (!this.transition(w, 'gone')) return;
     const up = w.upstream;
@@ -376,6 +462,15 @@ export class Pool {
     else if (code === EXIT_LOAD_ERROR) log.warn(`${w.label} could not load the app (${how}); its error is above`);
     else if (!failedSpawn) log.warn(`${w.label} died (${how})${was === 'spawning' ? ' before it was ready' : ''}`);
 
+    if (this.spares.delete(w)) {
+      if (!asked) {
+        // A spare that dies is a failed start like any other: the next one backs off.
+        this.spareFailures = failuresAfter(this.spareFailures, 0);
+        this.spareNotBefore = this.clock.now() + backoffMs(this.spareFailures);
+      }
+      this.manage();
+      return;
+    }
     const r = s?.replace;
     if (s && r?.by === w && !held) {
       // A reload's new worker failed to come up: the old one keeps serving; no respawn loop of broken code.
@@ -415,6 +510,17 @@ export class Pool {
    */
   recycle(w: Worker, reason: string, cause: RecycleReason): void {
     if (w.state !== 'serving' && w.state !== 'spawning') return;
+    const k = this.opts.recycleConcurrency;
+    if (k > 0 && PACED.has(cause)) {
+      let draining = 0;
+      for (const x of this.all) if (x.life.state === 'draining' && x.life.cause && PACED.has(x.life.cause)) draining++;
+      if (draining >= k) {
+        // Held back, not forgotten: the worker's next check (after its next request, or the poll) tries again.
+        if (!this.held.has(w)) log.info(`${w.label} recycle waits its turn (${draining} draining, recycle-concurrency ${k}): ${reason}`);
+        this.held.add(w);
+        return;
+      }
+    }
     this.recycles.set(cause, (this.recycles.get(cause) ?? 0) + 1);
     log.info(`${w.label} recycling: ${reason}`);
     const s = this.slots.get(w.id);
@@ -427,6 +533,7 @@ export class Pool {
   /** Take `w` out of service: no new requests; it stops once its last request ends, or is killed at mercy. */
   private retire(w: Worker, why: string, cause: RecycleReason | null = null): void {
     if (w.state === 'spawning') this.transition(w, 'stopping', why, { cause, kill: true }); // nothing was ever routed to it
+    else if (w.state === 'standby') this.transition(w, 'stopping', why, { cause }); // ready, never routed to: told to stop
     else if (this.transition(w, 'draining', why, { cause }) && !cause) log.info(`${w.label} draining: ${why}`);
   }
 

@@ -23,6 +23,7 @@ export class Reloader {
     this.running = true;
     const old = this.pool.serving();
     log.info(`${chain ? 'chain ' : ''}reload of ${old.length} worker(s): ${why}`);
+    this.pool.renewSpares(`replaced by the reload (${why})`); // spares of the old code must not take a slot
     const results: Replaced[] = [];
     try {
       if (chain) {

@@ -10,18 +10,11 @@ import * as log from '../log.js';
 import { mib, type MemorySample } from '../sys/memory.js';
 import { ProcessTrees } from '../sys/tree.js';
 import { procStat } from '../sys/procstat.js';
-import type { RecycleReason, Worker } from './worker-handle.js';
+import { MemoryBudget } from './budget.js';
+import type { RecycleReason, Supervised, Worker } from './worker-handle.js';
 
-/** What the watchdog needs of the pool: its workers, and the verbs that act on a verdict. */
-export interface Supervised {
-  readonly all: ReadonlySet<Worker>;
-  recycle(w: Worker, reason: string, cause: RecycleReason): void;
-  kill(w: Worker, why: string, cause?: RecycleReason): void;
-  pause(w: Worker): void;
-  resume(w: Worker): void;
-  /** Is a worker still draining after a recycle for `cause`? */
-  recycling(cause: RecycleReason): boolean;
-}
+export type { Supervised };
+
 
 /** A worker whose event loop has not answered a ping for this long is unresponsive. */
 const HANG_MS = 2000;
@@ -44,20 +37,25 @@ interface Verdict {
 export class Watchdog {
   private cfg!: Config;
   private memoryLimits = false;
+  private readonly budget: MemoryBudget;
   /** Which processes belong to which worker's tree, read incrementally from /proc at each poll. */
   private readonly trees = new ProcessTrees();
 
   constructor(
     cfg: Config,
     private readonly pool: Supervised,
+    /** The router's hold(): the memory budget holds new requests while a recycled worker frees its memory. */
+    hold: (on: boolean) => void = () => {},
   ) {
+    this.budget = new MemoryBudget(pool, hold);
     this.configure(cfg);
   }
 
   /** The limits to enforce from now on (a reload may change them); workers keep the max-requests they drew. */
   configure(cfg: Config): void {
     this.cfg = cfg;
-    this.memoryLimits = cfg['reload-on-rss'] + cfg['reload-on-as'] + cfg['evil-reload-on-rss'] + cfg['evil-reload-on-as'] > 0;
+    this.memoryLimits = cfg['reload-on-rss'] + cfg['reload-on-as'] + cfg['evil-reload-on-rss'] + cfg['evil-reload-on-as'] + cfg['memory-budget'] + cfg['evil-memory-budget'] > 0;
+    this.budget.configure(cfg);
   }
 
   /** This incarnation's max-requests: max + (id-1) × delta + random(0..jitter), so workers do not all recycle together. */
@@ -89,10 +87,13 @@ export class Watchdog {
       const now = performance.now();
       if (now - w.checkedAt >= CHECK_EVERY_MS || (w.upstream?.exchanges.length ?? 0) === 0) {
         w.checkedAt = now;
+        const before = w.memory?.rss ?? 0;
         mem = w.measure();
+        if (mem && before) this.budget.grew(mem.rss - before);
       }
     }
     this.act(w, mem);
+    if (mem) this.budget.check(this.freshMemory);
   }
 
   private lastPoll = 0;
@@ -109,17 +110,19 @@ export class Watchdog {
   poll(): void {
     this.checkStall();
     const live: Worker[] = [];
-    for (const w of this.pool.all) if (w.state === 'serving' || w.state === 'draining') live.push(w);
+    for (const w of this.pool.all) if (w.state === 'serving' || w.state === 'draining' || w.state === 'standby') live.push(w);
     const trees = this.trees.scan(live.map((w) => w.pid));
     for (const w of live) {
       const t = trees.get(w.pid);
       w.tree.processes = t?.processes ?? 0;
       w.tree.rss = t?.rss ?? 0;
       w.statm.open(); // a no-op, unless opening it at spawn failed (out of fds)
-      this.act(w, w.measure());
+      const mem = w.measure();
+      if (w.state !== 'standby') this.act(w, mem);
       this.heartbeat(w);
       this.cpu(w);
     }
+    this.budget.check(this.freshMemory);
   }
 
   /**
@@ -230,6 +233,11 @@ export class Watchdog {
       return { limit: 'max-worker-lifetime', hard: false, reason: `max-worker-lifetime reached: ${Math.round(ageS)}s (limit ${life}s) ${after(served)}` };
     }
     return null;
+  }
+
+  /** Is there room in the memory budget for one more worker (a spare)? Always, without a budget. */
+  roomForWorker(): boolean {
+    return this.budget.roomForWorker(this.freshMemory);
   }
 
   /** The largest memory of a fresh worker: measured at startup, and again after each reload (null before). */

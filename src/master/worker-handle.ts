@@ -8,8 +8,9 @@ import { Statm, type MemorySample } from '../sys/memory.js';
 import type { TreeFigures } from '../sys/tree.js';
 
 //   spawning ──ready──▶ serving ──recycle/reload/stop──▶ draining ──nothing in flight──▶ stopping ──exit──▶ gone
+//       └──ready, a spare──▶ standby ──takes a slot──▶ serving
 // A kill (a hard limit, mercy, a quick stop) goes to stopping from any live state; a crash to gone from any.
-export const WORKER_STATES = ['spawning', 'serving', 'draining', 'stopping', 'gone'] as const;
+export const WORKER_STATES = ['spawning', 'standby', 'serving', 'draining', 'stopping', 'gone'] as const;
 export type WorkerState = (typeof WORKER_STATES)[number];
 
 /** Why a worker was recycled or killed, as stats and Prometheus count them. */
@@ -23,6 +24,8 @@ export const RECYCLE_REASONS = [
   'harakiri',
   'exception',
   'hung',
+  'memory-budget',
+  'evil-memory-budget',
 ] as const;
 export type RecycleReason = (typeof RECYCLE_REASONS)[number];
 
@@ -33,6 +36,7 @@ export type RecycleReason = (typeof RECYCLE_REASONS)[number];
  */
 export type Life =
   | { readonly state: 'spawning' }
+  | { readonly state: 'standby' }
   | { readonly state: 'serving'; readonly upstream: Upstream }
   | Leaving<'draining'> & { readonly upstream: Upstream }
   | Leaving<'stopping'> & { killed: boolean }
@@ -44,6 +48,17 @@ interface Leaving<S extends WorkerState> {
   readonly why: string;
   readonly cause: RecycleReason | null;
   readonly mercy: NodeJS.Timeout | null;
+}
+
+/** What the watchdog and the budget need of the pool: its workers, and the verbs that act on a verdict. */
+export interface Supervised {
+  readonly all: ReadonlySet<Worker>;
+  recycle(w: Worker, reason: string, cause: RecycleReason): void;
+  kill(w: Worker, why: string, cause?: RecycleReason): void;
+  pause(w: Worker): void;
+  resume(w: Worker): void;
+  /** Is a worker still draining after a recycle for `cause`? */
+  recycling(cause: RecycleReason): boolean;
 }
 
 export class Worker {
@@ -73,7 +88,8 @@ export class Worker {
   private pings = new Map<number, () => void>();
   private seq = 0;
   constructor(
-    readonly id: number,
+    /** Its slot, 1..processes; 0 for a spare until it takes one. */
+    public id: number,
     readonly generation: number,
     readonly child: ChildProcess,
     readonly socketPath: string,
@@ -88,7 +104,7 @@ export class Worker {
   }
   /** The router's view of it, from the moment it serves until it is reaped. */
   get upstream(): Upstream | null {
-    return this.life.state === 'spawning' ? null : this.life.upstream;
+    return 'upstream' in this.life ? this.life.upstream : null;
   }
   /** Why it is draining, stopping or gone ('' while it serves). */
   get reason(): string {
@@ -107,7 +123,8 @@ export class Worker {
     return m;
   }
   get label(): string {
-    return this.pid ? `worker ${this.id} (pid ${this.pid})` : `worker ${this.id} (not started)`;
+    const who = this.id ? `worker ${this.id}` : 'spare';
+    return this.pid ? `${who} (pid ${this.pid})` : `${who} (not started)`;
   }
   /** Send a message; a worker that cannot receive it is killed (it would never act on it). */
   send(m: ToWorker): void {

@@ -83,6 +83,8 @@ export class Router implements ConnectionOwner {
   /** Client connections that close after the response being answered: nothing pipelined behind it may run. */
   private readonly closingSockets = new WeakSet<Socket>();
   private rr = 0;
+  /** New requests wait in the queue (hold()). */
+  private held = false;
   closing = false;
   private idleWaiters: (() => void)[] = [];
   private sweepTimer: NodeJS.Timeout;
@@ -236,6 +238,15 @@ export class Router implements ConnectionOwner {
     this.checkDrained(w);
   }
 
+  /**
+   * Hold every new request in the queue (the memory budget is full until a recycled worker has exited), or let
+   * them go again. Queue limits and http-timeout still apply to them.
+   */
+  hold(on: boolean): void {
+    this.held = on;
+    if (!on) this.pump();
+  }
+
   /** Stop routing to `w` for now (its event loop does not answer), without draining it. */
   pause(w: Upstream): void {
     this.serving = this.serving.filter((x) => x !== w);
@@ -354,6 +365,7 @@ export class Router implements ConnectionOwner {
 
   /** Least requests in flight; ties rotate so that light load still spreads over every worker. */
   private pick(exclude: Upstream | null): Upstream | null {
+    if (this.held) return null;
     const list = this.serving;
     const n = list.length;
     let best: Upstream | null = null;

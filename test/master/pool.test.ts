@@ -18,7 +18,7 @@ function setup(processes = 2, extra: Partial<PoolOptions> = {}) {
   const spawner = new FakeSpawner();
   const router = new FakeRouter();
   const clock = new FakeClock();
-  const pool = new Pool({ processes, mercyMs: 30_000, needApp: false, requestLimit: () => 0, ...extra }, router, spawner, clock);
+  const pool = new Pool({ processes, mercyMs: 30_000, needApp: false, requestLimit: () => 0, spares: 0, recycleConcurrency: 0, roomForWorker: () => true, ...extra }, router, spawner, clock);
   router.pool = pool;
   return { spawner, router, clock, pool };
 }
@@ -37,7 +37,8 @@ const states = (pool: Pool) => pool.workers().map((w) => `${w.id}:${w.state}`);
 test('the state machine has exactly the edges of the diagram', () => {
   const edges = WORKER_STATES.flatMap((a) => WORKER_STATES.filter((b) => canMove(a, b)).map((b) => `${a}>${b}`));
   assert.deepEqual(edges, [
-    'spawning>serving', 'spawning>stopping', 'spawning>gone',
+    'spawning>standby', 'spawning>serving', 'spawning>stopping', 'spawning>gone',
+    'standby>serving', 'standby>stopping', 'standby>gone',
     'serving>draining', 'serving>stopping', 'serving>gone',
     'draining>stopping', 'draining>gone',
     'stopping>gone',
@@ -212,6 +213,49 @@ test('stop: every worker drains and stops; nothing is respawned; resolves once a
   assert.equal(pool.crashes, 0);
 });
 
+test('spare-workers: a spare starts beside the pool, stands by outside the router, and takes a recycled slot at once', async () => {
+  const { spawner, router, pool } = await started(2, { spares: 1 });
+  assert.equal(spawner.children.length, 3, 'two workers and a spare');
+  spawner.children[2].ready();
+  assert.deepEqual(states(pool), ['0:standby', '1:serving', '2:serving']);
+  assert.deepEqual(router.calls, ['add 1', 'add 2'], 'a spare is not routed to');
+  pool.recycle(pool.workers()[1], 'reload-on-rss', 'reload-on-rss');
+  assert.deepEqual(router.calls.slice(2), ['drain 1', 'add 1'], 'the spare serves slot 1 at once');
+  assert.equal(spawner.children.length, 4, 'and a new spare starts');
+  assert.deepEqual(states(pool), ['0:spawning', '1:stopping', '1:serving', '2:serving']);
+  // A reload replaces the spares too: spares of the old code must not take a slot later.
+  spawner.children[3].ready();
+  void new Reloader(pool).reload(false, 'deploy');
+  assert.equal(pool.workers().filter((w) => w.id === 0 && w.state === 'stopping').length, 1);
+});
+
+test('spare-workers: a crash takes the spare too, and a spare that does not load backs off', async () => {
+  const { spawner, clock, pool } = await started(1, { spares: 1 });
+  spawner.children[1].ready();
+  spawner.children[0].exit(null, 'SIGSEGV');
+  assert.deepEqual(states(pool), ['0:spawning', '1:serving']);
+  spawner.children[2].exit(22);
+  spawner.children[3].exit(22);
+  assert.equal(spawner.children.length, 4, 'the second failure of a spare in a row waits');
+  clock.advance(clock.nextIn);
+  assert.equal(spawner.children.length, 5);
+});
+
+test('recycle-concurrency: memory recycles beyond it wait their turn; the budget and kills do not', async () => {
+  const { spawner, pool } = await started(3, { recycleConcurrency: 1 });
+  const [a, b, c] = pool.workers();
+  (a.upstream!.exchanges as unknown[]).push({}); // still busy: it drains for a while
+  pool.recycle(a, 'rss 500 MiB > reload-on-rss 400 MiB', 'reload-on-rss');
+  pool.recycle(b, 'rss 450 MiB > reload-on-rss 400 MiB', 'reload-on-rss');
+  assert.equal(b.state, 'serving', 'held back while one drains');
+  pool.recycle(c, 'the tree over memory-budget', 'memory-budget');
+  assert.equal(c.state, 'stopping', 'the budget is not paced');
+  spawner.children[0].exit(0);
+  pool.recycle(b, 'rss 460 MiB > reload-on-rss 400 MiB', 'reload-on-rss');
+  assert.notEqual(b.state, 'serving', 'its turn came once the first one exited');
+  assert.equal(logged.lines().filter((l) => l.includes('recycle waits its turn')).length, 1);
+});
+
 test('the worker state is written in one function, and only manage() spawns for a slot', () => {
   const dir = new URL('../../../src/', import.meta.url).pathname;
   const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
@@ -226,6 +270,7 @@ test('the worker state is written in one function, and only manage() spawns for 
     return before.find((l) => /^ {2}(private |async )?[a-zA-Z]+\(.*\).*\{$/.test(l))?.trim().split('(')[0];
   };
   assert.equal(fnOf(').life = '), 'private transition');
-  const spawns = [...pool.matchAll(/this\.spawn\(/g)].map((m) => fnOf(pool.slice(m.index!, m.index! + 40)));
-  assert.deepEqual([...new Set(spawns)], ['private manage']);
+  const spawns = [...pool.matchAll(/this\.spawn\(([^)]*)\)/g)].map((m) => `${fnOf(pool.slice(m.index!, m.index! + 40))}: ${m[1]}`);
+  // For a slot in manage(); for a spare (no slot yet) in manageSpares(), which manage() calls.
+  assert.deepEqual([...new Set(spawns)].sort(), ['private manage: s.id', 'private manageSpares: 0']);
 });

@@ -1,0 +1,56 @@
+// Issue 14: memory-budget keeps the whole tree under one figure when workers grow together, recycle-concurrency
+// paces recycles, and spare-workers swap a loaded worker in so a recycle costs no capacity.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { descendants } from '../../src/sys/memory.js';
+import { APPS, load, request, startTsws, waitFor } from '../helpers/tsws.js';
+
+const probe = `module = ${APPS}/probe.js`;
+
+/** RSS of a process and all its descendants, MiB, as the kernel counts each (what the budget adds up). */
+function treeRss(pid: number): number {
+  let pages = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      pages += Number(readFileSync(`/proc/${p}/statm`, 'latin1').split(' ')[1]);
+    } catch {
+      // exited between the listing and the read
+    }
+  }
+  return (pages * 4096) / 1024 / 1024;
+}
+
+test('memory-budget: four workers that grow together stay inside it; the tree never exceeds it by more than one request\'s growth; no failed request', async (ctx) => {
+  const budget = 600;
+  const leak = 20;
+  const t = await startTsws({ ini: `${probe}\nprocesses = 4\nmemory-budget = ${budget}\nmaster-interval = 0.2\ndisable-logging = true` });
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, treeRss(t.pid))), 200);
+  const r = await load(t.url, { clients: 4, count: 240, path: `/leak/${leak}` }).finally(() => clearInterval(sampler));
+  peak = Math.max(peak, treeRss(t.pid));
+  assert.deepEqual(r.errors, {});
+  assert.equal(r.ok, 240, JSON.stringify(r.statuses));
+  // 240 requests × 20 MiB = 4.7 GiB kept in all: without the budget the tree would be eight times over it.
+  const recycles = t.output().match(/recycling: the tree's rss \d+ MiB, the biggest worker \d+ MiB, \+ \d+ MiB kept free \(a replacement, \d+ request\(s\) in flight\) > memory-budget 600 MiB/g) ?? [];
+  assert.ok(recycles.length >= 5, `${recycles.length} budget recycles`);
+  assert.ok(peak <= budget + leak, `the tree peaked at ${peak.toFixed(0)} MiB, budget ${budget} MiB + one request's ${leak} MiB`);
+  ctx.diagnostic(`figure: tree peak ${peak.toFixed(0)} MiB (sampled every 200 ms) under memory-budget ${budget} MiB; ${recycles.length} budget recycles; 240/240 answered`);
+  assert.equal(await t.stop(), 0);
+});
+
+test('spare-workers: a recycled worker\'s slot is taken by a spare that was already loaded; the spare is never routed to before', async () => {
+  // slow-start loads for 1.5 s: without a spare, a recycle would leave the slot empty that long.
+  const t = await startTsws({ ini: `module = ${APPS}/slow-start.mjs\nenv = SLOW_START_MS=1500\nprocesses = 1\nspare-workers = 1\nmax-requests = 3\nmax-requests-jitter = 0` });
+  await t.waitForLog(/spare \(pid \d+\) ready in \d+ ms, standing by/);
+  const r = await load(t.url, { clients: 1, count: 4, path: '/' });
+  assert.equal(r.ok, 4);
+  const taken = await t.waitForLog(/worker 1 \(pid (\d+)\) serving: a spare, ready for [\d.]+s, took the slot/);
+  // The request after the recycle did not wait for a load: the spare had loaded before it.
+  const started = Date.now();
+  assert.equal((await request(`${t.url}/`)).status, 200);
+  assert.ok(Date.now() - started < 1000, `the request after a recycle took ${Date.now() - started} ms`);
+  await waitFor('a new spare standing by', () => (t.output().match(/standing by/g)?.length ?? 0) >= 2);
+  assert.ok(Number(taken[1]) > 0);
+  assert.equal(await t.stop(), 0);
+});

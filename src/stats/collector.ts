@@ -124,6 +124,8 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       request_limit: w.requestLimit,
       last_recycle_reason: h?.lastReason ?? '',
       recycle_reason: w.reason,
+      // Spawn to ready (ms): how long this worker took to load; 0 while it loads.
+      ready_ms: w.readyAt ? w.readyAt - w.spawnedAt : 0,
     };
   });
   const inflight = workers.reduce((s, w) => s + w.in_flight, 0);
@@ -152,6 +154,8 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       recycles: Object.fromEntries(pool.recycles),
       respawns: pool.respawns,
       crashes: pool.crashes,
+      // Spawn-to-ready of the latest workers (up to 50): what a recycle costs in capacity without spare-workers.
+      spawn_to_ready_ms: readyFigures(pool.readyTimes),
       log_lines_dropped: droppedLines(),
       // What the router did on its own (docs/reliability.md): answers cut short by a dying worker, contained
       // exceptions, requests refused before routing (4xx), connections refused at http-max-connections.
@@ -174,4 +178,9 @@ function safeUser(): string {
   } catch {
     return String(process.getuid?.() ?? '');
   }
+}
+
+function readyFigures(times: readonly number[]): { last: number; max: number; avg: number; count: number } {
+  if (!times.length) return { last: 0, max: 0, avg: 0, count: 0 };
+  return { last: times[times.length - 1], max: Math.max(...times), avg: Math.round(times.reduce((a, b) => a + b, 0) / times.length), count: times.length };
 }

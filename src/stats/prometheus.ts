@@ -46,6 +46,9 @@ export function prometheusText(src: StatsSource): string {
     workers.map((w) => [{ worker: w.id, pid: w.pid }, w.upstream?.requests ?? 0]));
   family('tsws_recycles_total', 'counter', 'Workers recycled or killed by the watchdog, by reason.',
     RECYCLE_REASONS.map((r) => [{ reason: r }, pool.recycles.get(r) ?? 0]));
+  const ready = pool.readyTimes;
+  family('tsws_worker_spawn_to_ready_seconds', 'gauge', 'Spawn-to-ready time of the latest workers (the last one, the longest of up to 50).',
+    ready.length ? [[{ of: 'last' }, ready[ready.length - 1] / 1000], [{ of: 'max' }, Math.max(...ready) / 1000]] : []);
   family('tsws_respawns_total', 'counter', 'Workers started after the first ones (replacements and respawns).', [[{}, pool.respawns]]);
   family('tsws_worker_crashes_total', 'counter', 'Workers that exited without being asked to.', [[{}, pool.crashes]]);
   const rc = router.counters;

@@ -26,24 +26,37 @@ export function splitModuleSpec(spec: string): { path: string; exportName: strin
   return { path: spec, exportName: null };
 }
 
+/** What a module exports as an app, or why it exports none. */
+export type Exported = { readonly app: App; readonly why?: undefined } | { readonly app: null; readonly why: string };
+
 /**
  * Import the module and adapt its export. Upgrades (WebSocket) go to a named export `upgrade`, or to an
- * `upgrade` method of the app object: Node's request listener alone cannot see them.
+ * `upgrade` method of the app object: Node's request listener alone cannot see them. A module that exports
+ * no app is no error here: it may start a server with listen() instead (see listen-hook.ts).
  */
-export async function loadApp(spec: string): Promise<App> {
+export async function importApp(spec: string): Promise<Exported> {
   const { path, exportName } = splitModuleSpec(spec);
   const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   let app: unknown;
   if (exportName) {
     // A CommonJS module's exports arrive as `default`; its named exports may or may not be detected.
     app = mod[exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[exportName];
-    if (app === undefined) throw new Error(`${path} has no export named "${exportName}" (it exports: ${exportNames(mod)})`);
+    if (app === undefined) return { app: null, why: `${path} has no export named "${exportName}" (it exports: ${exportNames(mod)})` };
   } else {
     app = mod.default;
-    if (app === undefined) throw new Error(`${path} has no default export (it exports: ${exportNames(mod)}); name one with module = ${path}:NAME`);
+    if (app === undefined) return { app: null, why: `${path} has no default export (it exports: ${exportNames(mod)}); name one with module = ${path}:NAME` };
   }
+  const listener = adapt(app, path);
+  if (typeof listener === 'string') return { app: null, why: listener };
   const upgrade = (app as { upgrade?: unknown } | null)?.upgrade ?? mod.upgrade;
-  return { listener: adapt(app, path), upgrade: typeof upgrade === 'function' ? (upgrade as UpgradeHandler).bind(app) : null };
+  return { app: { listener, upgrade: typeof upgrade === 'function' ? (upgrade as UpgradeHandler).bind(app) : null } };
+}
+
+/** importApp for a module that must export its app (the benchmarks' contenders). */
+export async function loadApp(spec: string): Promise<App> {
+  const e = await importApp(spec);
+  if (!e.app) throw new Error(e.why);
+  return e.app;
 }
 
 function exportNames(mod: Record<string, unknown>): string {
@@ -51,14 +64,14 @@ function exportNames(mod: Record<string, unknown>): string {
   return names.length ? names.join(', ') : 'nothing';
 }
 
-function adapt(app: unknown, path: string): Listener {
+function adapt(app: unknown, path: string): Listener | string {
   if (app && typeof (app as FetchHandler).fetch === 'function') return fetchListener(app as FetchHandler);
   if (typeof app === 'function') return app as Listener;
   // A Koa application object: its request listener is app.callback().
   if (app && typeof (app as { callback?: unknown }).callback === 'function') return (app as { callback(): Listener }).callback();
-  throw new Error(
+  return (
     `the export of ${path} is ${app === null ? 'null' : typeof app}, not an app: export a request listener (req, res) => {…}, ` +
-      'an object with fetch(request) => Response, or a Koa app',
+    'an object with fetch(request) => Response, or a Koa app'
   );
 }
 

@@ -79,6 +79,16 @@ export const OPTIONS = {
     help: 'Set an environment variable for the workers: KEY=VALUE (repeatable)',
     details: 'Applied in order; a later `env` for the same key overrides an earlier one, as in uWSGI.',
   },
+  'worker-node-args': {
+    type: 'string', group: 'app', list: true, default: [], implemented: true, reload: true,
+    help: 'Node flags for the workers (their execArgv), split on whitespace (repeatable)',
+    details:
+      'Given to `node` itself when a worker starts, before the worker script (not through NODE_OPTIONS): ' +
+      '`--max-old-space-size=512`, `--enable-source-maps`, `--import tsx` (a TypeScript module on Node 20), ' +
+      '`--inspect`. `--inspect` (and `-brk`, `-wait`) gets a port per worker: the port asked for (default 9229) ' +
+      'plus the worker id, so worker 1 listens on 9230. No quoting: an argument cannot contain a space. ' +
+      '`--check` loads the module with these flags, as a worker does. A reload applies a change to the new workers.',
+  },
   'need-app': {
     type: 'bool', group: 'app', default: true, implemented: true,
     help: 'Exit at startup if the app cannot be loaded (on by default, unlike uWSGI 2.0)',

@@ -96,6 +96,7 @@ export class Master implements Controlled, StatsSource {
       mercyMs: cfg['worker-reload-mercy'] * 1000,
       needApp: cfg['need-app'],
       limitAs: cfg['limit-as'],
+      nodeArgs: cfg['worker-node-args'],
       requestLimit: (id) => this.watchdog.requestLimit(id),
     };
   }

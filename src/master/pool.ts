@@ -11,6 +11,7 @@ import { softFdLimit } from '../sys/fdlimit.js';
 import type { MemorySample } from '../sys/memory.js';
 import type { Limit } from './watchdog.js';
 import { afterOutput, Worker } from './worker-handle.js';
+import { workerCommand } from './worker-command.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from '../worker/protocol.js';
 
 export { Worker };
@@ -48,6 +49,8 @@ export interface PoolOptions {
   readonly needApp: boolean;
   /** RLIMIT_AS for worker processes in bytes (limit-as); 0 = none. */
   readonly limitAs: number;
+  /** worker-node-args: Node flags for the workers (worker-command.ts). */
+  readonly nodeArgs?: readonly string[];
   /** This incarnation's max-requests (with delta and jitter); 0 = none. */
   readonly requestLimit: (id: number) => number;
 }
@@ -122,9 +125,9 @@ export class Pool {
       title: `tsws worker ${id}`,
     };
     log.flushNow();
-    const args = [WORKER_ENTRY, JSON.stringify(boot)];
+    const cmd = workerCommand(this.opts, id, generation, [WORKER_ENTRY, JSON.stringify(boot)]);
     const options = {
-      env: this.opts.env,
+      env: cmd.env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
       serialization: 'json' as const,
       // The worker leads its own process group (setsid), so that what the app starts — and what that starts
@@ -136,11 +139,7 @@ export class Pool {
     let child: ChildProcess;
     let failure: NodeJS.ErrnoException | null = null;
     try {
-      // Node cannot call setrlimit(): with limit-as the worker starts through sh, whose `ulimit -v` sets
-      // RLIMIT_AS before it execs node (the IPC channel survives the exec).
-      child = this.opts.limitAs
-        ? spawn('/bin/sh', ['-c', 'ulimit -v "$0" && exec "$@"', String(Math.floor(this.opts.limitAs / 1024)), process.execPath, ...args], options)
-        : spawn(process.execPath, args, options);
+      child = spawn(cmd.file, cmd.args, options);
     } catch (e) {
       child = new ChildProcess();
       failure = e as NodeJS.ErrnoException;

@@ -271,6 +271,11 @@ export const OPTIONS = {
   harakiri: {
     type: 'duration', group: 'recycling', short: 't', default: 0, implemented: true, reload: true,
     help: 'Answer 504 to a request running longer than this and recycle its worker (0 = off)',
+    details:
+      'Counted to the first byte of the response, then from the last byte: a response that keeps sending ' +
+      '(server-sent events, a long download) runs as long as it sends; one silent for this long after it ' +
+      'started is cut (the client sees a truncated response) and its worker recycled. A slow client that ' +
+      'makes the router wait counts as progress when it catches up.',
   },
   'harakiri-verbose': {
     type: 'bool', group: 'recycling', default: false, implemented: true, reload: true,

@@ -332,6 +332,7 @@ export class Router implements ConnectionOwner {
       spoolFile: null,
       spooling: null,
       bodyAt: 0,
+      progressAt: 0,
       avoid: null,
       avoidUntil: 0,
       slot: -1,
@@ -416,7 +417,7 @@ export class Router implements ConnectionOwner {
   private dispatch(ex: Exchange, w: Upstream): void {
     ex.worker = w;
     ex.tries++;
-    ex.sentAt = performance.now();
+    ex.sentAt = ex.progressAt = performance.now();
     ex.slot = w.exchanges.length;
     w.coreRequests[ex.slot] = (w.coreRequests[ex.slot] ?? 0) + 1;
     w.exchanges.push(ex);
@@ -592,7 +593,8 @@ export class Router implements ConnectionOwner {
         if (!ex.responded && now - ex.sentAt > timeout) {
           this.reply(ex, 504, `worker ${w.id} (pid ${w.pid}) did not answer within ${timeout / 1000}s`);
           this.release(ex, w);
-        } else if (this.opts.harakiriMs && now - ex.sentAt > this.opts.harakiriMs) {
+        } else if (this.opts.harakiriMs && now - ex.progressAt > this.opts.harakiriMs) {
+          // Time to first byte, then inactivity: a response still sending is not stuck.
           if (!ex.responded) this.reply(ex, 504, `harakiri: the request ran longer than ${this.opts.harakiriMs / 1000}s`);
           else {
             ex.conn?.abort();

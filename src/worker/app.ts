@@ -16,7 +16,8 @@ export interface App {
 }
 
 interface FetchHandler {
-  fetch(request: Request): Response | Promise<Response>;
+  /** `env` is what @hono/node-server passes: the Node request and response (Hono's getConnInfo reads it). */
+  fetch(request: Request, env: { incoming: IncomingMessage; outgoing: ServerResponse }): Response | Promise<Response>;
 }
 
 /** `/abs/app.js` or `/abs/app.js:name` → the path and the export name (default export if none). */
@@ -93,19 +94,46 @@ export function fetchListener(handler: FetchHandler): Listener {
       // undici requires duplex: 'half' for a streamed request body.
       duplex: hasBody ? 'half' : undefined,
     } as RequestInit);
-    const response = await handler.fetch(request);
+    const response = await handler.fetch(request, { incoming: req, outgoing: res });
     const out: Record<string, string | string[]> = {};
     response.headers.forEach((v, k) => {
       if (k !== 'set-cookie') out[k] = v;
     });
     const cookies = response.headers.getSetCookie();
     if (cookies.length) out['set-cookie'] = cookies;
-    res.writeHead(response.status, response.statusText, out);
     if (!response.body || req.method === 'HEAD') {
+      if (!response.body && out['content-length'] === undefined && req.method !== 'HEAD' && response.status !== 204 && response.status !== 304) out['content-length'] = '0';
+      res.writeHead(response.status, response.statusText, out);
       res.end();
       return;
     }
+    // A body whose whole length is known at once (new Response('text'), JSON, a buffer) gets Content-Length,
+    // as @hono/node-server gives it: its stream already holds everything and is closed, so two reads finish
+    // in this turn. A stream still producing (SSE) is sent chunked, its first chunk without waiting more.
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    const next = first.done ? Promise.resolve(first) : reader.read();
+    const second = await Promise.race([next, new Promise<null>((r) => setImmediate(r, null))]);
+    if (second !== null && second.done) {
+      const body = first.done ? null : first.value;
+      if (out['content-length'] === undefined) out['content-length'] = String(body?.byteLength ?? 0);
+      res.writeHead(response.status, response.statusText, out);
+      res.end(body ?? undefined);
+      return;
+    }
+    res.writeHead(response.status, response.statusText, out);
+    res.write(first.value);
+    const pending = next; // the second chunk, come or still coming
+    async function* rest(): AsyncGenerator<Uint8Array> {
+      let done = false;
+      try {
+        for (let r = await pending; !(done = r.done); r = await reader.read()) yield r.value;
+      } finally {
+        // The client went away mid-body: the app's stream is cancelled (its cancel() runs), as before.
+        if (!done) void reader.cancel().catch(() => {});
+      }
+    }
     // pipeline ends, or destroys both sides when the client goes away mid-body.
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), res);
+    await pipeline(Readable.from(rest()), res);
   };
 }

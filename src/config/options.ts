@@ -146,6 +146,14 @@ export const OPTIONS = {
     type: 'octal', group: 'router', default: null, implemented: true,
     help: 'Mode of a unix-socket http address, e.g. 660',
   },
+  'chown-socket': {
+    type: 'string', group: 'router', default: null, implemented: true,
+    help: 'Owner of a unix-socket http address: USER or USER:GROUP (names or ids), as uWSGI',
+    details:
+      'Set right after binding, while the master is still root: with `uid`/`gid`, a socket bound as root ' +
+      'stays root-owned otherwise, and nginx gets EACCES. `chown-socket = www-data` takes the user\'s ' +
+      'primary group.',
+  },
   listen: {
     type: 'count', group: 'router', short: 'l', min: 1, default: 100, implemented: true,
     help: 'Requests that may wait for a free worker; more get 503 at once',
@@ -303,7 +311,15 @@ export const OPTIONS = {
   },
   pidfile: {
     type: 'path', group: 'control', default: null, implemented: true,
-    help: 'Write the master\'s pid here (removed on exit)',
+    help: 'Write the master\'s pid here right after binding, before privileges are dropped (removed on exit)',
+    details:
+      'Written as soon as the http address is bound, before `uid`/`gid` apply and before any worker is ready, ' +
+      'so `tsws --stop PIDFILE` finds a master that is still loading its app. As uWSGI\'s: written as root, ' +
+      'in a directory root owns; `pidfile2` is written after privileges are dropped.',
+  },
+  pidfile2: {
+    type: 'path', group: 'control', default: null, implemented: true,
+    help: 'Write the master\'s pid here after privileges are dropped (as uWSGI\'s pidfile2; removed on exit)',
   },
   vacuum: {
     type: 'bool', group: 'control', default: false, implemented: true,

@@ -301,8 +301,13 @@ export class Router implements ConnectionOwner {
     this.pump();
   }
 
+  /**
+   * A draining worker with no request in flight is told to stop. Open upgraded connections (WebSockets) do
+   * not hold that back: the worker leaves them to the app's own shutdown (its SIGTERM listeners), or keeps
+   * them until they close; worker-reload-mercy bounds both.
+   */
   private checkDrained(w: Upstream): void {
-    if (!this.serving.includes(w) && w.exchanges.length === 0 && w.websockets === 0) this.hooks.drained(w);
+    if (!this.serving.includes(w) && w.exchanges.length === 0) this.hooks.drained(w);
   }
 
   // ---- requests --------------------------------------------------------------------------------------

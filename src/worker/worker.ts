@@ -255,6 +255,12 @@ function stop(): void {
   if (stopping) return;
   stopping = true;
   for (const s of sockets) if (!upgraded.has(s)) s.destroy();
+  // An upgraded connection the router has ended (its client left) is closed: Node's server sockets allow
+  // half-open connections, and a WebSocket has no use for one (it would hold the worker until mercy).
+  for (const s of upgraded) {
+    if (s.readableEnded) s.destroy();
+    else s.once('end', () => s.destroy());
+  }
   const target = listened()?.server;
   if (appListeners('SIGTERM') > 0) {
     server.close();
@@ -267,8 +273,13 @@ function stop(): void {
     }
     return;
   }
-  for (const s of upgraded) s.destroy();
-  const exit = () => server.close(() => process.exit(0));
+  // No shutdown path of the app's own: open upgraded connections (WebSockets) run on until they close, as
+  // they did while the router held the worker for them; worker-reload-mercy bounds it.
+  const exit = () => {
+    server.close();
+    if (upgraded.size === 0) return void process.exit(0);
+    for (const s of upgraded) s.once('close', () => upgraded.size === 0 && process.exit(0));
+  };
   if (target?.listening) target.close(() => setImmediate(exit));
   else exit();
 }

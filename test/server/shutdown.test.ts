@@ -3,6 +3,7 @@
 // closes everything ends by itself, long before worker-reload-mercy.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { APPS, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
 
@@ -26,3 +27,22 @@ for (const mode of ['natural', 'none'] as const) {
     assert.equal(await t.exited, 0);
   });
 }
+
+test('an upgraded connection open during a reload gets the app\'s own goodbye, not a kill', async () => {
+  const t = await startTsws({ ini: `module = ${APPS}/ws-goodbye.cjs\nprocesses = 1\nworker-reload-mercy = 30` });
+  const u = new URL(t.url);
+  const sock = connect(Number(u.port), u.hostname);
+  let got = '';
+  let ended = false;
+  sock.on('data', (b) => (got += b));
+  sock.on('end', () => (ended = true));
+  sock.on('error', (e) => (got += `error ${e.message}`));
+  sock.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+  const m = await waitFor('hello', () => /hello from (\d+)\n/.exec(got));
+  t.signal('SIGHUP');
+  await waitFor('goodbye and a clean end', () => ended && got.includes(`goodbye from ${m[1]}\n`), 10_000);
+  assert.doesNotMatch(got, /error/);
+  sock.destroy();
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});

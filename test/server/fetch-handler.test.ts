@@ -20,3 +20,14 @@ test('a fetch handler: Content-Length for a known body, a stream stays chunked, 
   t.signal('SIGTERM');
   assert.equal(await t.exited, 0);
 });
+
+test('Hono exported as a fetch handler: getConnInfo gives the client\'s address; a text body has Content-Length', async () => {
+  const t = await startTsws({ ini: `module = ${APPS}/frameworks/hono-export.mjs\nprocesses = 1` });
+  const who = JSON.parse((await request(`${t.url}/who`, { localAddress: '127.0.0.3', headers: { 'x-forwarded-for': '6.6.6.6' } })).body) as { address: string; family: string };
+  assert.deepEqual(who, { address: '127.0.0.3', family: 'IPv4' });
+  const text = await request(`${t.url}/text`);
+  assert.equal(text.body, 'hello from hono');
+  assert.equal(text.headers['content-length'], String('hello from hono'.length));
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});

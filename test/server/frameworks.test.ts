@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
+import { io as ioClient } from 'socket.io-client';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { APPS, freePort, load, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
@@ -33,6 +34,7 @@ const FRAMEWORKS = [
   ['Koa 3', 'koa.mjs'],
   ['Fastify 5', 'fastify.mjs'],
   ['Hapi 21', 'hapi.mjs'],
+  ['Hono 4 (@hono/node-server serve())', 'hono.mjs'],
 ] as const;
 
 for (const [name, file] of FRAMEWORKS) {
@@ -79,3 +81,36 @@ for (const [name, file] of FRAMEWORKS) {
     assert.equal(await t.exited, 0);
   });
 }
+
+test('socket.io 4 on a server that listen()s: 2 workers, the handshake address is the client\'s, the app\'s close on reload', async () => {
+  const port = await freePort();
+  const marks = tempDir('tsws-sigterm-');
+  const t = await startTsws({ ini: `module = ${join(APPS, 'frameworks', 'socketio.mjs')}\nprocesses = 2\nenv = APP_PORT=${port}\nenv = MARKS=${marks}\ndisable-logging = true` });
+  // Several processes and no sticky sessions: the client goes straight to WebSocket (socket.io's own advice).
+  const connectOnce = () =>
+    new Promise<{ address: string; pid: number; client: ReturnType<typeof ioClient> }>((resolve, reject) => {
+      const client = ioClient(t.url, { transports: ['websocket'], localAddress: '127.0.0.3', reconnection: false, forceNew: true } as never);
+      client.once('who', (w: { address: string; pid: number }) => resolve({ ...w, client }));
+      client.once('connect_error', reject);
+    });
+  const pids = new Set<number>();
+  const open: ReturnType<typeof ioClient>[] = [];
+  await waitFor('both workers', async () => {
+    const c = await connectOnce();
+    assert.equal(c.address, '127.0.0.3');
+    pids.add(c.pid);
+    open.push(c.client);
+    return pids.size === 2;
+  });
+  assert.equal(await bound('127.0.0.1', port), false);
+  // A reload: the old workers' io.close() disconnects the open clients (the app's own close, not a kill).
+  const disconnected = open.map((c) => new Promise<string>((r) => c.once('disconnect', (why: string) => r(why))));
+  t.signal('SIGHUP');
+  await t.waitForLog(/reload done: 2 of 2/, 20_000);
+  const reasons = await Promise.all(disconnected);
+  for (const why of reasons) assert.equal(why, 'io server disconnect');
+  await waitFor('the old workers to run their SIGTERM handlers', () => [...pids].every((p) => readdirSync(marks).includes(`sigterm-${p}`)));
+  for (const c of open) c.close();
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});

@@ -1,6 +1,7 @@
 // The `tsws` commands that run a master: `tsws --ini app.ini` (serve, in the foreground or as a daemon) and
 // `tsws --ini app.ini --check`. What serving needs beyond the config loader's checks is checked here, once,
 // for both.
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { EX_CONFIG } from '../config/errors.js';
 import { missingRequired } from '../config/rules.js';
@@ -9,6 +10,7 @@ import { forgetDaemonMarker, isDaemon, launchDaemon } from '../sys/daemon.js';
 import { configProblem, type Loaded } from '../config/load.js';
 import { Master } from '../master/master.js';
 import { resolveModule } from '../master/spawner.js';
+import { envWith, workerCommand } from '../master/worker-command.js';
 import { runningPid } from '../sys/pidfile.js';
 import { applyUmask } from '../sys/privileges.js';
 import { applyFdLimit } from '../sys/fdlimit.js';
@@ -86,8 +88,12 @@ export function checkConfig(loaded: Loaded): number {
   for (const w of loaded.warnings) process.stderr.write(`tsws: warning: ${w}\n`);
   const logProblem = logFileProblem(loaded, false);
   const chdirProblem = enterChdir(loaded);
-  const { problems } = serveProblems(loaded, true);
+  const { problems, modulePath } = serveProblems(loaded, true);
   problems.unshift(...[logProblem, chdirProblem].filter((p) => p !== null));
+  if (!problems.length && modulePath) {
+    const p = moduleLoadProblem(loaded, modulePath);
+    if (p) problems.push(p);
+  }
   if (!loaded.config.http) process.stderr.write('tsws: warning: http is not set: tsws needs it unless systemd passes a listening socket\n');
   if (problems.length) {
     for (const p of problems) process.stderr.write(`tsws: ${p}\n`);
@@ -96,6 +102,34 @@ export function checkConfig(loaded: Loaded): number {
   }
   process.stdout.write(`tsws: configuration OK (${loaded.sources.iniSpecs.join(', ') || 'flags and environment'})\n`);
   return 0;
+}
+
+const CHECK_ENTRY = new URL('../worker/check.js', import.meta.url).pathname;
+/** How long --check waits for the module to load (its top-level awaits included) before it says so. */
+const CHECK_LOAD_MS = 30_000;
+
+/**
+ * Load the module in a child the way worker 1 would be started (worker-node-args, env, the listen() hook):
+ * a module that workers could not load fails the check with Node's own words. One that is still loading
+ * after CHECK_LOAD_MS (a model behind a top-level await) is only a warning.
+ */
+function moduleLoadProblem(loaded: Loaded, modulePath: string): string | null {
+  const cfg = loaded.config;
+  const cmd = workerCommand({ env: envWith(process.env, cfg.env), nodeArgs: cfg['worker-node-args'], limitAs: cfg['limit-as'] }, 1, 0, [CHECK_ENTRY, modulePath]);
+  const r = spawnSync(cmd.file, cmd.args, { env: cmd.env, encoding: 'utf8', timeout: CHECK_LOAD_MS, killSignal: 'SIGKILL' });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    process.stderr.write(`tsws: warning: module: ${modulePath} was still loading after ${CHECK_LOAD_MS / 1000}s; not checked further\n`);
+    return null;
+  }
+  const line = r.status === 0 ? r.stdout.trim().split('\n').pop() : undefined;
+  if (!line) {
+    const why = (r.stderr || r.error?.message || `exit ${r.status ?? r.signal}`).trim();
+    return configProblem(loaded, 'module', `a worker could not load ${modulePath}${cfg['worker-node-args'].length ? ` (worker-node-args = ${cfg['worker-node-args'].join(' ')})` : ''}:\n${why}`);
+  }
+  const found = JSON.parse(line) as { exports: boolean; listened: string | null; why?: string };
+  if (found.listened) process.stdout.write(`tsws: module: ${modulePath} calls listen() on ${found.listened}: served through tsws, not bound\n`);
+  else if (!found.exports) process.stderr.write(`tsws: warning: module: ${found.why}; nor did it call listen() while loading (a worker waits for it up to TSWS_LISTEN_TIMEOUT)\n`);
+  return null;
 }
 
 /** `tsws --ini app.ini`: check what only serving needs, then run the master until it stops. */

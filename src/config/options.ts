@@ -104,6 +104,16 @@ export const OPTIONS = {
     help: 'Set an environment variable for the workers: KEY=VALUE (repeatable)',
     details: 'Applied in order; a later `env` for the same key overrides an earlier one, as in uWSGI.',
   },
+  'worker-node-args': {
+    type: 'string', group: 'app', list: true, default: [], reload: true,
+    help: 'Node flags for the workers (their execArgv), split on whitespace (repeatable)',
+    details:
+      'Given to `node` itself when a worker starts, before the worker script (not through NODE_OPTIONS): ' +
+      '`--max-old-space-size=512`, `--enable-source-maps`, `--import tsx` (a TypeScript module on Node 20), ' +
+      '`--inspect`. `--inspect` (and `-brk`, `-wait`) gets a port per worker: the port asked for (default 9229) ' +
+      'plus the worker id, so worker 1 listens on 9230. No quoting: an argument cannot contain a space. ' +
+      '`--check` loads the module with these flags, as a worker does. A reload applies a change to the new workers.',
+  },
   'need-app': {
     type: 'bool', group: 'app', default: true,
     help: 'Exit at startup if the app cannot be loaded (on by default, unlike uWSGI 2.0)',
@@ -161,6 +171,14 @@ export const OPTIONS = {
   'chmod-socket': {
     type: 'octal', group: 'router', default: null,
     help: 'Mode of a unix-socket http address, e.g. 660',
+  },
+  'chown-socket': {
+    type: 'string', group: 'router', default: null,
+    help: 'Owner of a unix-socket http address: USER or USER:GROUP (names or ids), as uWSGI',
+    details:
+      'Set right after binding, while the master is still root: with `uid`/`gid`, a socket bound as root ' +
+      'stays root-owned otherwise, and nginx gets EACCES. `chown-socket = www-data` takes the user\'s ' +
+      'primary group.',
   },
   listen: {
     type: 'count', group: 'router', short: 'l', min: 1, default: 100,
@@ -260,8 +278,9 @@ export const OPTIONS = {
     type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
     help: 'Keep the whole tree (master, workers, their children, spares) under this: the biggest worker is recycled gracefully first',
     details:
-      'Checked after each request and at each poll, with room kept for the replacement a recycle starts (the ' +
-      'memory of a fresh worker). One budget recycle drains at a time. With per-worker caps this keeps a pool ' +
+      'Checked after each request and at each poll, with room kept for the replacement a recycle starts and for ' +
+      'what the requests in flight may add. While a recycled worker still holds its memory and the tree is at ' +
+      'the budget, new requests wait in the queue until it has exited. With per-worker caps this keeps a pool ' +
       'whose workers grow together inside its container.',
   },
   'evil-memory-budget': {
@@ -319,6 +338,11 @@ export const OPTIONS = {
   harakiri: {
     type: 'duration', group: 'recycling', short: 't', default: 0, reload: true,
     help: 'Answer 504 to a request running longer than this and recycle its worker (0 = off)',
+    details:
+      'Counted to the first byte of the response, then from the last byte: a response that keeps sending ' +
+      '(server-sent events, a long download) runs as long as it sends; one silent for this long after it ' +
+      'started is cut (the client sees a truncated response) and its worker recycled. A slow client that ' +
+      'makes the router wait counts as progress when it catches up.',
   },
   'harakiri-verbose': {
     type: 'bool', group: 'recycling', default: false, reload: true,
@@ -349,7 +373,15 @@ export const OPTIONS = {
   },
   pidfile: {
     type: 'path', group: 'control', default: null,
-    help: 'Write the master\'s pid here (removed on exit)',
+    help: 'Write the master\'s pid here right after binding, before privileges are dropped (removed on exit)',
+    details:
+      'Written as soon as the http address is bound, before `uid`/`gid` apply and before any worker is ready, ' +
+      'so `tsws --stop PIDFILE` finds a master that is still loading its app. As uWSGI\'s: written as root, ' +
+      'in a directory root owns; `pidfile2` is written after privileges are dropped.',
+  },
+  pidfile2: {
+    type: 'path', group: 'control', default: null,
+    help: 'Write the master\'s pid here after privileges are dropped (as uWSGI\'s pidfile2; removed on exit)',
   },
   vacuum: {
     type: 'bool', group: 'control', default: false,

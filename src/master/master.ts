@@ -21,7 +21,7 @@ import { AppLoadError, Pool, poolOptionsFrom } from './pool.js';
 import { Reloader } from './reload.js';
 import { ProcessSpawner, resolveModule, spawnOptionsFrom } from './spawner.js';
 import { reread, show, type Reread } from './reconfigure.js';
-import { dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
+import { chownSocket, dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
 import { statusTable } from '../stats/status.js';
 import { activatedSocket, notify } from '../sys/systemd.js';
 import { Stats, type StatsSource } from '../stats/collector.js';
@@ -107,6 +107,8 @@ export class Master implements Controlled, StatsSource {
     try {
       const activated = activatedSocket();
       this.boundAddress = await bind(this.router.server, activated ?? this.cfg.http!, Math.max(1024, this.cfg.listen), this.cfg['chmod-socket']);
+      if (this.cfg['chown-socket'] && this.boundAddress.startsWith('unix:')) chownSocket(this.boundAddress.slice(5), this.cfg['chown-socket']);
+      if (this.pidfile) writePidfile(this.pidfile); // before privileges go, and before any worker is ready
       this.fifos.open();
       if (this.cfg.stats) {
         const st = await startStatsServer(this.cfg.stats, this.cfg['stats-http'], this);
@@ -119,6 +121,7 @@ export class Master implements Controlled, StatsSource {
         dropPrivileges(to, [this.runtimeDir, ...this.fifos.paths]);
         log.info(`running as uid ${to.uid} gid ${to.gid}`);
       }
+      if (this.cfg.pidfile2) writePidfile(resolve(this.cfg.pidfile2));
     } catch (e) {
       if (!(e instanceof StartupError)) throw e;
       log.warn(e.message);
@@ -147,7 +150,6 @@ export class Master implements Controlled, StatsSource {
     }
     this.ready = true;
     this.startTick();
-    if (this.pidfile) writePidfile(this.pidfile);
     const ready = `${this.pool.processes} worker(s) x ${this.cfg.threads} thread(s) ready on ${this.boundAddress}`;
     log.info(`tsws ${ready} (master pid ${process.pid})`);
     notify({ READY: '1', STATUS: ready });
@@ -311,6 +313,7 @@ export class Master implements Controlled, StatsSource {
     this.statsServer?.server.close();
     if (this.cfg.vacuum && this.statsServer?.unixPath) rmSync(this.statsServer.unixPath, { force: true });
     if (this.pidfile) removePidfile(this.pidfile);
+    if (this.cfg.pidfile2) removePidfile(resolve(this.cfg.pidfile2));
     rmSync(this.runtimeDir, { recursive: true, force: true });
     const http = this.cfg.http ? parseAddress(this.cfg.http) : null;
     if (this.cfg.vacuum && http?.kind === 'unix') rmSync(http.path, { force: true });

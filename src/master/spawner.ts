@@ -7,6 +7,7 @@ import { configProblem, type Loaded } from '../config/load.js';
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import { splitModuleSpec } from '../worker/app.js';
+import { envWith, workerCommand } from './worker-command.js';
 import type { WorkerBoot } from '../worker/protocol.js';
 
 const WORKER_ENTRY = new URL('../worker/worker.js', import.meta.url).pathname;
@@ -30,11 +31,13 @@ export interface SpawnOptions {
   readonly maxHeaderSize: number;
   /** RLIMIT_AS for worker processes in bytes (limit-as); 0 = none. */
   readonly limitAs: number;
+  /** worker-node-args: Node flags for the workers (worker-command.ts). */
+  readonly nodeArgs: readonly string[];
 }
 
 /** The spawner's slice of the configuration; `modulePath` is resolved by resolveModule(). */
 export function spawnOptionsFrom(cfg: Config, modulePath: string, runtimeDir: string): SpawnOptions {
-  return { module: modulePath, env: workerEnv(cfg), runtimeDir, maxHeaderSize: cfg['buffer-size'], limitAs: cfg['limit-as'] };
+  return { module: modulePath, env: workerEnv(cfg), runtimeDir, maxHeaderSize: cfg['buffer-size'], limitAs: cfg['limit-as'], nodeArgs: cfg['worker-node-args'] };
 }
 
 /** Variables that speak to the master alone: systemd's socket activation and notification socket. */
@@ -44,11 +47,7 @@ const MASTER_ONLY = ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'NOTIFY_SOCKE
 function workerEnv(cfg: Config): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of MASTER_ONLY) delete env[k];
-  for (const kv of cfg.env) {
-    const i = kv.indexOf('=');
-    env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return env;
+  return envWith(env, cfg.env);
 }
 
 /** `module` as an absolute path (plus `:export`). Relative paths are relative to chdir, which serve() applied. */
@@ -75,9 +74,9 @@ export class ProcessSpawner implements Spawner {
       title: `tsws worker ${id}`,
     };
     log.flushNow();
-    const args = [WORKER_ENTRY, JSON.stringify(boot)];
+    const cmd = workerCommand(this.opts, id, generation, [WORKER_ENTRY, JSON.stringify(boot)]);
     const options = {
-      env: this.opts.env,
+      env: cmd.env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
       serialization: 'json' as const,
       // The worker leads its own process group (setsid), so that what the app starts — and what that starts
@@ -88,11 +87,7 @@ export class ProcessSpawner implements Spawner {
     };
     let child: ChildProcess;
     try {
-      // Node cannot call setrlimit(): with limit-as the worker starts through sh, whose `ulimit -v` sets
-      // RLIMIT_AS before it execs node (the IPC channel survives the exec).
-      child = this.opts.limitAs
-        ? spawn('/bin/sh', ['-c', 'ulimit -v "$0" && exec "$@"', String(Math.floor(this.opts.limitAs / 1024)), process.execPath, ...args], options)
-        : spawn(process.execPath, args, options);
+      child = spawn(cmd.file, cmd.args, options);
     } catch (e) {
       // Out of fds (EMFILE: every idle client connection holds one in the master), processes (EAGAIN) or
       // memory, spawn() either throws or returns a child with no pid that says why in an 'error' event.

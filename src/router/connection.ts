@@ -60,7 +60,10 @@ export class Connection implements Hop {
   /** The final response of the current exchange is complete; acted on once execute() has returned. */
   private complete = false;
   private dead = false;
-  private readonly resume = (): void => void this.socket.resume();
+  private readonly resume = (): void => {
+    if (this.ex) this.ex.progressAt = performance.now(); // a slow client caught up: the response moves
+    this.socket.resume();
+  };
   /** A spooled body being sent. */
   private fileStream: { destroy(): void } | null = null;
 
@@ -217,6 +220,7 @@ export class Connection implements Hop {
       return 0;
     }
     ex.responded = true;
+    ex.progressAt = performance.now();
     this.keepAlive = keepAlive;
     const method = ex.req.method;
     if (method === 'HEAD' || status === 304) this.reusable = false;
@@ -259,6 +263,7 @@ export class Connection implements Hop {
   private onBody(b: Buffer): void {
     const ex = this.ex;
     if (!ex || ex.answered || this.complete) return;
+    ex.progressAt = performance.now();
     const prev = this.pending;
     this.pending = b;
     if (prev !== null && !ex.res.write(prev)) {

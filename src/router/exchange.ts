@@ -67,6 +67,11 @@ export interface Exchange {
   spooling: { destroy(): void } | null;
   /** While the body is being read: when its last bytes arrived (a stalled upload gets 408). */
   bodyAt: number;
+  /**
+   * When the response last made progress: the attempt was sent, its headers or a body chunk came, or a slow
+   * client drained. harakiri counts from here, so a stream that keeps sending (SSE) is never "stuck".
+   */
+  progressAt: number;
   /** The worker whose attempt failed: a retry goes elsewhere (for a second, the time it takes to reap it). */
   avoid: Upstream | null;
   avoidUntil: number;

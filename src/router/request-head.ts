@@ -28,6 +28,9 @@ const DROP = new Set([
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
+  // The client's address for the worker (worker.ts makes it the request socket's remoteAddress): only the
+  // router sets it, so a client cannot choose the address the app sees.
+  'x-tsws-client',
 ]);
 
 /** Upgrade requests (WebSocket) keep Connection and Upgrade: the handshake needs them end to end. */
@@ -128,10 +131,15 @@ export function requestHead(req: IncomingMessage, forwardedAllow: ReadonlySet<st
   else xff = peer || '127.0.0.1'; // a local unix-socket client
   const proto = trusted && priorProto ? priorProto : 'http';
   const xfh = trusted && priorHost ? priorHost : (host ?? '');
+  // The client as the app sees it: the router's peer, or the last hop a trusted peer forwarded (the address
+  // that peer saw: nginx's $proxy_add_x_forwarded_for appends it), whose port is unknown.
+  let client: string;
+  if (trusted && priorFor !== null) client = priorFor.slice(priorFor.lastIndexOf(',') + 1).trim().replace(/\s+/g, '') || peer || '127.0.0.1';
+  else client = peer ? `${peer} ${req.socket.remotePort ?? ''}`.trimEnd() : '127.0.0.1';
   // An HTTP/1.0 request may come without Host: the app sees none rather than an invented one.
   const hostLine = host === null ? '' : `Host: ${host}\r\n`;
   return {
     ok: true,
-    text: `${method} ${t.path} HTTP/1.1\r\n${hostLine}${lines}X-Forwarded-For: ${xff}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Host: ${xfh}\r\n`,
+    text: `${method} ${t.path} HTTP/1.1\r\n${hostLine}${lines}X-Forwarded-For: ${xff}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Host: ${xfh}\r\nX-Tsws-Client: ${client}\r\n`,
   };
 }

@@ -268,8 +268,13 @@ export class Router implements ConnectionOwner {
     this.pump();
   }
 
+  /**
+   * A draining worker with no request in flight is told to stop. Open upgraded connections (WebSockets) do
+   * not hold that back: the worker leaves them to the app's own shutdown (its SIGTERM listeners), or keeps
+   * them until they close; worker-reload-mercy bounds both.
+   */
   private checkDrained(w: Upstream): void {
-    if (!this.serving.includes(w) && w.exchanges.length === 0 && w.websockets === 0) this.hooks.drained(w);
+    if (!this.serving.includes(w) && w.exchanges.length === 0) this.hooks.drained(w);
   }
 
   // ---- requests --------------------------------------------------------------------------------------
@@ -299,6 +304,7 @@ export class Router implements ConnectionOwner {
       spoolFile: null,
       spooling: null,
       bodyAt: 0,
+      progressAt: 0,
       avoid: null,
       avoidUntil: 0,
       inFlightIndex: -1,
@@ -384,7 +390,7 @@ export class Router implements ConnectionOwner {
   private dispatch(ex: Exchange, w: Upstream): void {
     ex.upstream = w;
     ex.tries++;
-    ex.sentAt = performance.now();
+    ex.sentAt = ex.progressAt = performance.now();
     ex.inFlightIndex = w.exchanges.length;
     w.coreRequests[ex.inFlightIndex] = (w.coreRequests[ex.inFlightIndex] ?? 0) + 1;
     w.exchanges.push(ex);
@@ -560,7 +566,8 @@ export class Router implements ConnectionOwner {
         if (!ex.responded && now - ex.sentAt > timeout) {
           this.reply(ex, 504, `worker ${w.id} (pid ${w.pid}) did not answer within ${timeout / 1000}s`);
           this.release(ex, w);
-        } else if (this.opts.harakiriMs && now - ex.sentAt > this.opts.harakiriMs) {
+        } else if (this.opts.harakiriMs && now - ex.progressAt > this.opts.harakiriMs) {
+          // Time to first byte, then inactivity: a response still sending is not stuck.
           if (!ex.responded) this.reply(ex, 504, `harakiri: the request ran longer than ${this.opts.harakiriMs / 1000}s`);
           else {
             ex.hop?.abort();

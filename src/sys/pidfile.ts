@@ -40,5 +40,9 @@ export function writePidfile(path: string): void {
 }
 
 export function removePidfile(path: string): void {
-  if (readPid(path) === process.pid) rmSync(path, { force: true });
+  try {
+    if (readPid(path) === process.pid) rmSync(path, { force: true });
+  } catch {
+    // written as root in a directory root owns, and privileges are gone since: it is left, as uWSGI leaves it
+  }
 }

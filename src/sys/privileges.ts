@@ -32,6 +32,13 @@ export function resolvePrivileges(uid: string | null, gid: string | null): Dropp
   return { uid: u, gid: g };
 }
 
+/** chown-socket = USER[:GROUP]: the unix socket's owner, set while the master is still root. */
+export function chownSocket(path: string, spec: string): void {
+  const i = spec.indexOf(':');
+  const to = resolvePrivileges(i < 0 ? spec : spec.slice(0, i), i < 0 ? null : spec.slice(i + 1));
+  if (to) chownSync(path, to.uid, to.gid);
+}
+
 export function dropPrivileges(to: Dropped, ownPaths: string[]): void {
   if (process.getuid!() !== 0 && (to.uid !== process.getuid!() || to.gid !== process.getgid!())) {
     throw new StartupError(`uid/gid: only root can switch to uid ${to.uid} gid ${to.gid} (running as uid ${process.getuid!()})`);

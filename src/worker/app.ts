@@ -16,7 +16,8 @@ export interface App {
 }
 
 interface FetchHandler {
-  fetch(request: Request): Response | Promise<Response>;
+  /** `env` is what @hono/node-server passes: the Node request and response (Hono's getConnInfo reads it). */
+  fetch(request: Request, env: { incoming: IncomingMessage; outgoing: ServerResponse }): Response | Promise<Response>;
 }
 
 /** `/abs/app.js` or `/abs/app.js:name` → the path and the export name (default export if none). */
@@ -26,24 +27,37 @@ export function splitModuleSpec(spec: string): { path: string; exportName: strin
   return { path: spec, exportName: null };
 }
 
+/** What a module exports as an app, or why it exports none. */
+export type Exported = { readonly app: App; readonly why?: undefined } | { readonly app: null; readonly why: string };
+
 /**
  * Import the module and adapt its export. Upgrades (WebSocket) go to a named export `upgrade`, or to an
- * `upgrade` method of the app object: Node's request listener alone cannot see them.
+ * `upgrade` method of the app object: Node's request listener alone cannot see them. A module that exports
+ * no app is no error here: it may start a server with listen() instead (see listen-hook.ts).
  */
-export async function loadApp(spec: string): Promise<App> {
+export async function importApp(spec: string): Promise<Exported> {
   const { path, exportName } = splitModuleSpec(spec);
   const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   let app: unknown;
   if (exportName) {
     // A CommonJS module's exports arrive as `default`; its named exports may or may not be detected.
     app = mod[exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[exportName];
-    if (app === undefined) throw new Error(`${path} has no export named "${exportName}" (it exports: ${exportNames(mod)})`);
+    if (app === undefined) return { app: null, why: `${path} has no export named "${exportName}" (it exports: ${exportNames(mod)})` };
   } else {
     app = mod.default;
-    if (app === undefined) throw new Error(`${path} has no default export (it exports: ${exportNames(mod)}); name one with module = ${path}:NAME`);
+    if (app === undefined) return { app: null, why: `${path} has no default export (it exports: ${exportNames(mod)}); name one with module = ${path}:NAME` };
   }
+  const listener = adapt(app, path);
+  if (typeof listener === 'string') return { app: null, why: listener };
   const upgrade = (app as { upgrade?: unknown } | null)?.upgrade ?? mod.upgrade;
-  return { listener: adapt(app, path), upgrade: typeof upgrade === 'function' ? (upgrade as UpgradeHandler).bind(app) : null };
+  return { app: { listener, upgrade: typeof upgrade === 'function' ? (upgrade as UpgradeHandler).bind(app) : null } };
+}
+
+/** importApp for a module that must export its app (the benchmarks' contenders). */
+export async function loadApp(spec: string): Promise<App> {
+  const e = await importApp(spec);
+  if (!e.app) throw new Error(e.why);
+  return e.app;
 }
 
 function exportNames(mod: Record<string, unknown>): string {
@@ -51,14 +65,14 @@ function exportNames(mod: Record<string, unknown>): string {
   return names.length ? names.join(', ') : 'nothing';
 }
 
-function adapt(app: unknown, path: string): Listener {
+function adapt(app: unknown, path: string): Listener | string {
   if (app && typeof (app as FetchHandler).fetch === 'function') return fetchListener(app as FetchHandler);
   if (typeof app === 'function') return app as Listener;
   // A Koa application object: its request listener is app.callback().
   if (app && typeof (app as { callback?: unknown }).callback === 'function') return (app as { callback(): Listener }).callback();
-  throw new Error(
+  return (
     `the export of ${path} is ${app === null ? 'null' : typeof app}, not an app: export a request listener (req, res) => {…}, ` +
-      'an object with fetch(request) => Response, or a Koa app',
+    'an object with fetch(request) => Response, or a Koa app'
   );
 }
 
@@ -80,19 +94,46 @@ export function fetchListener(handler: FetchHandler): Listener {
       // undici requires duplex: 'half' for a streamed request body.
       duplex: hasBody ? 'half' : undefined,
     } as RequestInit);
-    const response = await handler.fetch(request);
+    const response = await handler.fetch(request, { incoming: req, outgoing: res });
     const out: Record<string, string | string[]> = {};
     response.headers.forEach((v, k) => {
       if (k !== 'set-cookie') out[k] = v;
     });
     const cookies = response.headers.getSetCookie();
     if (cookies.length) out['set-cookie'] = cookies;
-    res.writeHead(response.status, response.statusText, out);
     if (!response.body || req.method === 'HEAD') {
+      if (!response.body && out['content-length'] === undefined && req.method !== 'HEAD' && response.status !== 204 && response.status !== 304) out['content-length'] = '0';
+      res.writeHead(response.status, response.statusText, out);
       res.end();
       return;
     }
+    // A body whose whole length is known at once (new Response('text'), JSON, a buffer) gets Content-Length,
+    // as @hono/node-server gives it: its stream already holds everything and is closed, so two reads finish
+    // in this turn. A stream still producing (SSE) is sent chunked, its first chunk without waiting more.
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    const next = first.done ? Promise.resolve(first) : reader.read();
+    const second = await Promise.race([next, new Promise<null>((r) => setImmediate(r, null))]);
+    if (second !== null && second.done) {
+      const body = first.done ? null : first.value;
+      if (out['content-length'] === undefined) out['content-length'] = String(body?.byteLength ?? 0);
+      res.writeHead(response.status, response.statusText, out);
+      res.end(body ?? undefined);
+      return;
+    }
+    res.writeHead(response.status, response.statusText, out);
+    res.write(first.value);
+    const pending = next; // the second chunk, come or still coming
+    async function* rest(): AsyncGenerator<Uint8Array> {
+      let done = false;
+      try {
+        for (let r = await pending; !(done = r.done); r = await reader.read()) yield r.value;
+      } finally {
+        // The client went away mid-body: the app's stream is cancelled (its cancel() runs), as before.
+        if (!done) void reader.cancel().catch(() => {});
+      }
+    }
     // pipeline ends, or destroys both sides when the client goes away mid-body.
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), res);
+    await pipeline(Readable.from(rest()), res);
   };
 }

@@ -3,9 +3,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { rmSync, rmdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { loadApp, type App } from './app.js';
+import type { Duplex } from 'node:stream';
+import { importApp, type App } from './app.js';
+import { installListenHook, listened, onListen, ownServer } from './listen-hook.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from './protocol.js';
 
 const boot = JSON.parse(process.argv[2]) as WorkerBoot;
@@ -21,8 +23,29 @@ function describe(err: unknown): string {
 }
 
 // Signals belong to the master, which drains workers in order: a Ctrl-C reaches the whole process group and
-// systemd's default KillMode signals every process, and neither may cut a request short here.
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'] as const) process.on(sig, () => {});
+// systemd's default KillMode signals every process, and neither may cut a request short here. The app's own
+// signal listeners (a SIGTERM handler that closes its pool) run when the master stops this worker, not when
+// a signal arrives: Node delivers a signal through process.emit as it was when the first listener of that
+// signal was added, which is this filter, installed before any. Once the worker is stopping, a real signal
+// ends it (NestJS's shutdown hooks re-raise the signal once they are done, expecting just that).
+const SIGNALS = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU']);
+const emit = process.emit;
+let relaying = false;
+let stopping = false;
+process.emit = function (this: NodeJS.Process, event: string | symbol, ...args: unknown[]) {
+  if (typeof event === 'string' && SIGNALS.has(event) && !relaying) {
+    if (stopping) process.exit(0);
+    return true;
+  }
+  return (emit as (...a: unknown[]) => boolean).call(this, event, ...args);
+} as typeof process.emit;
+const ignore = (): void => {};
+for (const sig of SIGNALS) process.on(sig as NodeJS.Signals, ignore);
+
+/** The app's own listeners of `sig` (besides tsws's). */
+function appListeners(sig: NodeJS.Signals): number {
+  return process.listeners(sig).filter((l) => l !== ignore).length;
+}
 
 function removeSocket(): void {
   try {
@@ -65,7 +88,36 @@ let loading = true;
 process.on('exit', () => {
   if (loading) process.exitCode = EXIT_LOAD_ERROR;
 });
-const app: App = await loadApp(boot.module);
+/** No request of the app in flight (its server's close() waits for that, as Node's waits for connections). */
+function whenIdle(then: () => void): void {
+  if (inflight.length === 0) return void setImmediate(then);
+  const last = inflight[inflight.length - 1];
+  last.once('close', () => whenIdle(then));
+}
+installListenHook((line) => process.stderr.write(`worker ${boot.id} (pid ${process.pid}): ${line}\n`), whenIdle);
+
+// The app is either what the module exports or the first server it starts with listen(), whichever comes;
+// a server that listens serves even when the module exports an app too (it carries the upgrade handlers,
+// socket.io's say). The worker is ready only then: an app that awaits a model before listen() delays it.
+const LISTEN_TIMEOUT_S = Number(process.env.TSWS_LISTEN_TIMEOUT) || 60;
+const exported = await importApp(boot.module);
+if (!exported.app && !listened()) {
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      process.stderr.write(
+        `worker ${boot.id} (pid ${process.pid}): ${exported.why}; nor did it start a server with listen() within ` +
+          `${LISTEN_TIMEOUT_S}s (TSWS_LISTEN_TIMEOUT). An app either exports a request listener (req, res) => {…}, ` +
+          'an object with fetch(request) => Response or a Koa app, or calls listen() on its http.Server as usual\n',
+      );
+      process.exit(EXIT_LOAD_ERROR);
+    }, LISTEN_TIMEOUT_S * 1000);
+    onListen(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+const app: App | null = exported.app;
 loading = false;
 
 // Which response belongs to the code that is running, so an exception thrown later from a callback of that
@@ -106,13 +158,19 @@ const server = createServer(
     requireHostHeader: false,
   },
   (req, res) => {
+    takeClient(req);
     (req.socket as Lingering)[kRequest] = req;
     inflight.push(res);
     res.once('close', () => inflight.splice(inflight.indexOf(res), 1));
     if (draining) res.shouldKeepAlive = false;
     current.run(res, () => {
       try {
-        const r = app.listener(req, res) as Promise<unknown> | undefined;
+        const l = listened();
+        if (l) {
+          l.server.emit('request', req, res);
+          return;
+        }
+        const r = app!.listener(req, res) as Promise<unknown> | undefined;
         // A rejected promise from the handler is answered like a throw; the worker stays (as uWSGI does for
         // an exception the app raised): nothing escaped, so the process is in a known state.
         if (r && typeof r.then === 'function') r.then(undefined, (err: unknown) => fail(res, err));
@@ -123,13 +181,21 @@ const server = createServer(
   },
 );
 
+/** Upgraded connections (WebSockets): at a stop, the app's own shutdown closes them, not tsws. */
+const upgraded = new Set<Duplex>();
+
 server.on('upgrade', (req, socket, head) => {
-  if (!app.upgrade) {
+  takeClient(req);
+  const l = listened();
+  const handler = l && l.server.listenerCount('upgrade') > 0 ? (rq: IncomingMessage, s: Duplex, h: Buffer) => l.server.emit('upgrade', rq, s, h) : app?.upgrade;
+  if (!handler) {
     socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     return;
   }
+  upgraded.add(socket);
+  socket.once('close', () => upgraded.delete(socket));
   try {
-    app.upgrade(req, socket, head);
+    handler(req, socket, head);
   } catch (err) {
     process.stderr.write(`worker ${boot.id} (pid ${process.pid}): ${describe(err)}\n`);
     socket.destroy();
@@ -172,13 +238,81 @@ process.on('message', (msg: ToWorker) => {
     draining = true;
     for (const res of inflight) if (!res.headersSent) res.shouldKeepAlive = false;
   } else if (msg.type === 'stop') {
-    // The router sends `stop` only once nothing is in flight here, so whatever is still open is idle.
-    server.close(() => process.exit(0));
-    for (const s of sockets) s.destroy();
+    stop();
   } else if (msg.type === 'ping') {
     send({ type: 'pong', seq: msg.seq });
   }
 });
 
+/**
+ * The router sends `stop` only once nothing is in flight here, so whatever is still open is idle, but for
+ * upgraded connections. An app with SIGTERM listeners shuts down its own way, as under a container's
+ * SIGTERM: they run, its server closes (its 'close' once nothing is in flight), and the worker exits when
+ * the app calls process.exit() or has nothing left to do (the IPC channel no longer holds it);
+ * worker-reload-mercy bounds all of it. Otherwise tsws closes the app's server itself and exits.
+ */
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  for (const s of sockets) if (!upgraded.has(s)) s.destroy();
+  // An upgraded connection the router has ended (its client left) is closed: Node's server sockets allow
+  // half-open connections, and a WebSocket has no use for one (it would hold the worker until mercy).
+  for (const s of upgraded) {
+    if (s.readableEnded) s.destroy();
+    else s.once('end', () => s.destroy());
+  }
+  const target = listened()?.server;
+  if (appListeners('SIGTERM') > 0) {
+    server.close();
+    process.channel?.unref();
+    relaying = true;
+    try {
+      process.emit('SIGTERM', 'SIGTERM');
+    } finally {
+      relaying = false;
+    }
+    return;
+  }
+  // No shutdown path of the app's own: open upgraded connections (WebSockets) run on until they close, as
+  // they did while the router held the worker for them; worker-reload-mercy bounds it.
+  const exit = () => {
+    server.close();
+    if (upgraded.size === 0) return void process.exit(0);
+    for (const s of upgraded) s.once('close', () => upgraded.size === 0 && process.exit(0));
+  };
+  if (target?.listening) target.close(() => setImmediate(exit));
+  else exit();
+}
+
+/**
+ * The client's address, as the router saw it (its peer, or the address a trusted proxy forwarded), in the
+ * X-Tsws-Client header that it sets on every request and strips from clients: it becomes the address of
+ * the request's socket, so req.ip (Express), ctx.ip (Koa), request.ip (Fastify) and Hapi's remoteAddress
+ * are the client's with no trust-proxy setting. The router sends one request at a time on a connection, so
+ * the socket carries the address of the request it is serving; the header itself never reaches the app.
+ */
+const CLIENT = 'x-tsws-client';
+function takeClient(req: IncomingMessage): void {
+  const v = req.headers[CLIENT];
+  const s = req.socket as unknown as Record<string, unknown>;
+  if (typeof v !== 'string') {
+    delete s.remoteAddress;
+    delete s.remotePort;
+    delete s.remoteFamily;
+    return;
+  }
+  delete req.headers[CLIENT];
+  const raw = req.rawHeaders;
+  for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i].length === CLIENT.length && raw[i].toLowerCase() === CLIENT) raw.splice(i, 2);
+  const sp = v.lastIndexOf(' ');
+  const address = sp < 0 ? v : v.slice(0, sp);
+  const port = sp < 0 ? undefined : Number(v.slice(sp + 1)) || undefined;
+  const own = { configurable: true, enumerable: false, writable: true };
+  Object.defineProperty(s, 'remoteAddress', { ...own, value: address });
+  Object.defineProperty(s, 'remotePort', { ...own, value: port });
+  Object.defineProperty(s, 'remoteFamily', { ...own, value: isIP(address) === 6 ? 'IPv6' : 'IPv4' });
+}
+
 rmSync(boot.socketPath, { force: true });
+ownServer(server);
 server.listen(boot.socketPath, () => send({ type: 'ready' }));

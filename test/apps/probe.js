@@ -4,6 +4,7 @@
 //                         with PROBE_MARKS=DIR in the environment it first creates DIR/PID-N, so a test can
 //                         wait until the request is really with a worker instead of sleeping
 //   /drip/MS            → sends its headers and a first byte at once, the rest after MS ms (marks like /sleep)
+//   /stream/N/MS        → N chunks "PID\n", one every MS ms (a server-sent-events-like stream)
 //   /block/MS           → blocks the event loop for MS ms, then answers
 //   /headers            → the request headers as JSON
 //   /upload             → reads the body, answers its length in bytes
@@ -43,6 +44,19 @@ export default function probe(req, res) {
       inflight--;
       res.end(`${process.pid}\n`);
     }, Number(m[1]));
+  }
+  if ((m = /^\/stream\/(\d+)\/(\d+)/.exec(url))) {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    let left = Number(m[1]);
+    const t = setInterval(() => {
+      res.write(`${process.pid}\n`);
+      if (--left === 0) {
+        clearInterval(t);
+        inflight--;
+        res.end();
+      }
+    }, Number(m[2]));
+    return;
   }
   if ((m = /^\/block\/(\d+)/.exec(url))) {
     const until = Date.now() + Number(m[1]);

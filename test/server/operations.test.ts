@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
+import { connect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { alive, APPS, BIN, freePort, load, probeMarks, request, ROOT, runTsws, SAMPLES, startTsws, tcpListening, tempDir, track, waitFor } from '../helpers/tsws.js';
@@ -354,6 +354,17 @@ ${site}
   assert.equal(h['x-forwarded-for'], '127.0.0.1', 'the client address nginx saw, kept by tsws');
   assert.equal(h['x-forwarded-host'], 'shop.example');
   assert.equal(h.host, 'shop.example');
+  // A WebSocket upgrade passes through nginx and tsws to the app, both ways (issue 13).
+  const ws = connect(port, '127.0.0.1');
+  let got = '';
+  ws.on('data', (b) => (got += b));
+  ws.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  await waitFor('101 through nginx', () => got.includes('\r\n\r\n'));
+  assert.match(got, /^HTTP\/1\.1 101 Switching Protocols/);
+  got = '';
+  ws.write('ping-1');
+  await waitFor('the echo through nginx', () => got === 'ping-1');
+  ws.destroy();
   const loadDone = load(url, { clients: 4, durationMs: 4000, path: '/sleep/10' });
   await loadDone.progressed(8); // the reload happens under load, not before it started
   t.signal('SIGHUP');

@@ -32,3 +32,25 @@ test('samples/express.ini: an Express app (CommonJS)', async () => {
   assert.deepEqual(JSON.parse(r.body), { echo: { b: 2 } });
   assert.equal(await t.stop(), 0);
 });
+
+test('samples/express-listen.ini: an Express app that calls app.listen(3000) itself, unmodified', async () => {
+  const t = await sample('express-listen.ini');
+  assert.match((await request(`${t.url}/`, { localAddress: '127.0.0.3' })).body, /^hello from express \(pid \d+\), you are 127\.0\.0\.3/);
+  const body = JSON.stringify({ b: 2 });
+  const r = await request(`${t.url}/echo`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
+  assert.deepEqual(JSON.parse(r.body), { echo: { b: 2 } });
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});
+
+test('samples/fastify.ini: a Fastify app that awaits fastify.listen({ port: 3000 }), unmodified', async () => {
+  const t = await sample('fastify.ini');
+  const r = JSON.parse((await request(`${t.url}/`, { localAddress: '127.0.0.3' })).body) as { hello: string; you: string };
+  assert.equal(r.hello, 'from fastify');
+  assert.equal(r.you, '127.0.0.3');
+  const body = JSON.stringify({ c: 3 });
+  const e = await request(`${t.url}/echo`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
+  assert.deepEqual(JSON.parse(e.body), { echo: { c: 3 } });
+  t.signal('SIGTERM');
+  assert.equal(await t.exited, 0);
+});

@@ -1,0 +1,2 @@
+// Exports no app and never listens.
+module.exports = { notAnApp: true };

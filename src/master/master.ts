@@ -19,7 +19,7 @@ import { StartupError } from '../sys/startup-error.js';
 import { removePidfile, writePidfile } from '../sys/pidfile.js';
 import { AppLoadError, Pool, poolOptionsFrom } from './pool.js';
 import { Reloader } from './reload.js';
-import { ProcessSpawner, resolveModule, spawnOptionsFrom } from './spawner.js';
+import { ProcessSpawner, resolveModule, spawnOptionsFrom, type SpawnOptions } from './spawner.js';
 import { reread, show, type Reread } from './reconfigure.js';
 import { chownSocket, dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
 import { statusTable } from '../stats/status.js';
@@ -83,6 +83,7 @@ export class Master implements Controlled, StatsSource {
       },
     });
     this.spawner = new ProcessSpawner(spawnOptionsFrom(cfg, this.modulePath, this.runtimeDir));
+    noteHeap(this.spawner.opts, null);
     this.pool = new Pool(poolOptionsFrom(cfg, (id) => this.watchdog.requestLimit(id), () => this.watchdog.roomForWorker()), this.router, this.spawner);
     this.reloader = new Reloader(this.pool);
     this.watchdog = new Watchdog(cfg, this.pool, (on) => this.router.hold(on));
@@ -252,7 +253,9 @@ export class Master implements Controlled, StatsSource {
     this.setBy = setBy;
     this.watchdog.configure(cfg);
     this.router.configure(routerOptionsFrom(cfg, this.runtimeDir));
+    const before = this.spawner.opts;
     this.spawner.opts = spawnOptionsFrom(cfg, this.modulePath, this.runtimeDir);
+    noteHeap(this.spawner.opts, before);
     this.pool.configure(poolOptionsFrom(cfg, (id) => this.watchdog.requestLimit(id), () => this.watchdog.roomForWorker()));
     if (intervalChanged) this.startTick();
   }
@@ -318,4 +321,10 @@ export class Master implements Controlled, StatsSource {
     const http = this.cfg.http ? parseAddress(this.cfg.http) : null;
     if (this.cfg.vacuum && http?.kind === 'unix') rmSync(http.path, { force: true });
   }
+}
+
+/** Log what heap-limit.ts decided for the workers, once, and again only when a reload changes it. */
+function noteHeap(opts: SpawnOptions, before: SpawnOptions | null): void {
+  const note = opts.heapNote;
+  if (note && note.text !== before?.heapNote?.text) log[note.level](note.text);
 }

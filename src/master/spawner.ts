@@ -7,6 +7,7 @@ import { configProblem, type Loaded } from '../config/load.js';
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import { splitModuleSpec } from '../worker/app.js';
+import { heapLimit, type HeapLimit } from './heap-limit.js';
 import { envWith, workerCommand } from './worker-command.js';
 import type { WorkerBoot } from '../worker/protocol.js';
 
@@ -31,13 +32,17 @@ export interface SpawnOptions {
   readonly maxHeaderSize: number;
   /** RLIMIT_AS for worker processes in bytes (limit-as); 0 = none. */
   readonly limitAs: number;
-  /** worker-node-args: Node flags for the workers (worker-command.ts). */
+  /** worker-node-args: Node flags for the workers (worker-command.ts), after the heap limit (heap-limit.ts). */
   readonly nodeArgs: readonly string[];
+  /** What the master logs about the workers' heap limit, if anything. */
+  readonly heapNote?: HeapLimit['note'];
 }
 
 /** The spawner's slice of the configuration; `modulePath` is resolved by resolveModule(). */
 export function spawnOptionsFrom(cfg: Config, modulePath: string, runtimeDir: string): SpawnOptions {
-  return { module: modulePath, env: workerEnv(cfg), runtimeDir, maxHeaderSize: cfg['buffer-size'], limitAs: cfg['limit-as'], nodeArgs: cfg['worker-node-args'] };
+  const env = workerEnv(cfg);
+  const heap = heapLimit(cfg, env);
+  return { module: modulePath, env, runtimeDir, maxHeaderSize: cfg['buffer-size'], limitAs: cfg['limit-as'], nodeArgs: [...heap.args, ...cfg['worker-node-args']], heapNote: heap.note };
 }
 
 /** Variables that speak to the master alone: systemd's socket activation and notification socket. */

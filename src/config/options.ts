@@ -287,6 +287,15 @@ export const OPTIONS = {
     type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
     help: 'Kill the biggest worker at once when the whole tree exceeds this',
   },
+  'memory-routes': {
+    type: 'bool', group: 'recycling', default: false, reload: true,
+    help: 'Attribute memory growth to routes even without a memory limit (always on with one)',
+    details:
+      'Each worker reads its RSS when a request starts and ends and gives the growth to the request\'s route ' +
+      '(Express\'s route template, else the path with ids collapsed to :id); stats, /metrics, tsws top and the ' +
+      'log line of every memory recycle show which routes grow workers. On by itself when reload-on-rss, ' +
+      'reload-on-as, their evil- forms or memory-budget is set; it costs a worker two ~3 µs reads per request.',
+  },
   'recycle-concurrency': {
     type: 'count', group: 'recycling', default: 0, reload: true,
     help: 'Graceful memory recycles draining at once, at most (0 = no limit); kills and the memory budget are exempt',

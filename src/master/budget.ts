@@ -5,6 +5,7 @@
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import { mib, type MemorySample } from '../sys/memory.js';
+import { grownMost } from './route-table.js';
 import type { Supervised, Worker } from './worker-handle.js';
 
 /** The estimate of one check's growth forgets a spike over ~50 checks (0.98^50 ≈ 0.36). */
@@ -15,6 +16,7 @@ const RECHECK_MS = 10;
 
 export class MemoryBudget {
   private soft = 0;
+  private threads = 1;
   private hard = 0;
   /** The largest growth of a worker between two checks lately (bytes), decaying. */
   private growth = 0;
@@ -30,6 +32,7 @@ export class MemoryBudget {
   ) {}
 
   configure(cfg: Config): void {
+    this.threads = cfg.threads;
     this.soft = cfg['memory-budget'];
     this.hard = cfg['evil-memory-budget'];
   }
@@ -43,10 +46,11 @@ export class MemoryBudget {
    * The whole tree's memory: the master's own, and every worker's (its tree included) as last measured; what
    * of it budget recycles are about to free; how many workers are busy; the biggest serving worker.
    */
-  private treeMemory(): { total: number; freeing: number; busy: number; biggest: Worker | null } {
+  private treeMemory(): { total: number; freeing: number; busy: number; serving: number; biggest: Worker | null } {
     let total = process.memoryUsage.rss();
     let freeing = 0;
     let busy = 0;
+    let serving = 0;
     let biggest: Worker | null = null;
     for (const w of this.pool.all) {
       if (!w.memory) continue;
@@ -55,10 +59,11 @@ export class MemoryBudget {
       const life = w.life;
       if ((life.state === 'draining' || life.state === 'stopping') && (life.cause === 'memory-budget' || life.cause === 'evil-memory-budget')) freeing += w.memory.rss;
       if (life.state !== 'serving') continue;
-      if (life.upstream.exchanges.length > 0) busy++;
+      serving++;
+      busy += life.upstream.exchanges.length;
       if (!biggest || w.memory.rss > biggest.memory!.rss) biggest = w;
     }
-    return { total, freeing, busy, biggest };
+    return { total, freeing, busy, serving, biggest };
   }
 
   /**
@@ -71,23 +76,33 @@ export class MemoryBudget {
     const { soft, hard } = this;
     if (!soft && !hard) return this.setHeld(false, 0);
     this.fresh = fresh;
-    const { total, freeing, busy, biggest } = this.treeMemory();
+    const { total, freeing, busy, serving, biggest } = this.treeMemory();
+    // What requests may add before their checks: those in flight now, and as many more as the serving
+    // workers can take at once (the router hands out a whole queue the moment requests are let go).
+    const inFlight = busy * this.growth;
+    const capacity = serving * this.threads * this.growth;
+    let freed = freeing;
+    if (biggest) {
+      const figure = () => `the tree's rss ${mib(total)}, the biggest worker ${mib(biggest.memory!.rss)}`;
+      const grown = () => (biggest.routes.counts.size ? `; grown most by ${grownMost(this.pool.routes, biggest.routes)}` : '');
+      if (hard && total > hard) {
+        this.pool.kill(biggest, `${figure()}: over evil-memory-budget ${mib(hard)}${grown()}`, 'evil-memory-budget');
+        freed += biggest.memory!.rss;
+      } else {
+        // Room is kept for the fresh worker a recycle starts, and for what requests may add before their
+        // checks; memory that budget recycles already under way will free is not counted twice.
+        const room = (fresh?.rss ?? 0) + capacity;
+        if (soft && total - freeing + room > soft) {
+          this.pool.recycle(biggest, `${figure()}, + ${mib(room)} kept free (a replacement, ${serving * this.threads} request(s) at once) > memory-budget ${mib(soft)}${grown()}`, 'memory-budget');
+          if (biggest.state !== 'serving') freed += biggest.memory!.rss;
+        }
+      }
+    }
     // While a recycled worker's memory is still held and the tree is at the budget, requests that would grow
-    // it wait: the tree stays within one request's growth of the budget instead of growing into memory that
-    // is not free yet (measured: 662 MiB under a 600 MiB budget with four workers leaking 20 MiB a request).
-    this.setHeld(soft > 0 && freeing > 0 && total + busy * this.growth > soft, total);
-    if (!biggest) return;
-    const figure = () => `the tree's rss ${mib(total)}, the biggest worker ${mib(biggest.memory!.rss)}`;
-    if (hard && total > hard) {
-      this.pool.kill(biggest, `${figure()}: over evil-memory-budget ${mib(hard)}`, 'evil-memory-budget');
-      return;
-    }
-    // Room is kept for the fresh worker a recycle starts, and for what the requests in flight may still add;
-    // memory that budget recycles already under way will free is not counted twice.
-    const room = (fresh?.rss ?? 0) + busy * this.growth;
-    if (soft && total - freeing + room > soft) {
-      this.pool.recycle(biggest, `${figure()}, + ${mib(room)} kept free (a replacement, ${busy} request(s) in flight) > memory-budget ${mib(soft)}`, 'memory-budget');
-    }
+    // it wait, from this very check on: the tree stays within one request's growth of the budget instead of
+    // growing into memory that is not free yet (measured: 662 MiB under a 600 MiB budget with four workers
+    // leaking 20 MiB a request).
+    this.setHeld(soft > 0 && freed > 0 && total + Math.max(inFlight, capacity) > soft, total);
   }
 
   private setHeld(on: boolean, total: number): void {

@@ -16,6 +16,7 @@ import { softFdLimit } from '../sys/fdlimit.js';
 import type { MemorySample } from '../sys/memory.js';
 import { EXIT_LOAD_ERROR, type ToMaster } from '../worker/protocol.js';
 import { backoffMs, canMove, failuresAfter } from './lifecycle.js';
+import { RouteTable } from './route-table.js';
 import type { Spawner } from './spawner.js';
 import { Worker, type Life, type RecycleReason, type WorkerState } from './worker-handle.js';
 
@@ -115,6 +116,8 @@ export class Pool {
   private spareNotBefore = 0;
   /** Workers whose paced recycle is held back (logged once each). */
   private readonly held = new WeakSet<Worker>();
+  /** Memory growth by route over every worker, across recycles. */
+  readonly routes = new RouteTable();
   /** Spawn-to-ready times of the latest workers (ms), for the stats: what a recycle costs in capacity without spares. */
   readonly readyTimes: number[] = [];
   /** Recycles and kills by reason, for the log and stats. */
@@ -405,6 +408,10 @@ export class Pool {
         break;
       case 'pong':
         w.pong(m.seq);
+        break;
+      case 'routes':
+        w.routes.add(m.intervals);
+        this.routes.add(m.intervals);
         break;
     }
   }

@@ -6,6 +6,7 @@ import type { Upstream } from '../router/exchange.js';
 import type { ToWorker } from '../worker/protocol.js';
 import { Statm, type MemorySample } from '../sys/memory.js';
 import type { TreeFigures } from '../sys/tree.js';
+import { RouteCounts, type RouteTable } from './route-table.js';
 
 //   spawning ──ready──▶ serving ──recycle/reload/stop──▶ draining ──nothing in flight──▶ stopping ──exit──▶ gone
 //       └──ready, a spare──▶ standby ──takes a slot──▶ serving
@@ -59,6 +60,8 @@ export interface Supervised {
   resume(w: Worker): void;
   /** Is a worker still draining after a recycle for `cause`? */
   recycling(cause: RecycleReason): boolean;
+  /** Memory growth by route over the pool (the recycle log line names the top ones). */
+  readonly routes: RouteTable;
 }
 
 export class Worker {
@@ -81,6 +84,8 @@ export class Worker {
   requestLimit = 0;
   harakiris = 0;
   exceptions = 0;
+  /** Its requests by route since it started, as it reports them (route-table.ts). */
+  readonly routes = new RouteCounts();
   /** Heartbeat: when the event loop last answered a ping, whether one is out, whether routing is paused. */
   lastPong = 0;
   pinging = false;

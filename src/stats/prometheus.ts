@@ -49,6 +49,10 @@ export function prometheusText(src: StatsSource): string {
   const ready = pool.readyTimes;
   family('tsws_worker_spawn_to_ready_seconds', 'gauge', 'Spawn-to-ready time of the latest workers (the last one, the longest of up to 50).',
     ready.length ? [[{ of: 'last' }, ready[ready.length - 1] / 1000], [{ of: 'max' }, Math.max(...ready) / 1000]] : []);
+  const routes = pool.routes.top();
+  family('tsws_route_memory_growth_bytes_total', 'counter', 'Live memory growth attributed to each route (bytes; each interval between major GCs shared by the routes\' estimated bytes kept per request).',
+    routes.map((r) => [{ route: r.route }, Math.round(r.grown)]));
+  family('tsws_route_requests_total', 'counter', 'Requests of each route counted for memory attribution.', routes.map((r) => [{ route: r.route }, r.requests]));
   family('tsws_respawns_total', 'counter', 'Workers started after the first ones (replacements and respawns).', [[{}, pool.respawns]]);
   family('tsws_worker_crashes_total', 'counter', 'Workers that exited without being asked to.', [[{}, pool.crashes]]);
   const rc = router.counters;

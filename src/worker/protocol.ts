@@ -10,7 +10,12 @@ export interface WorkerBoot {
   readonly module: string;
   readonly maxHeaderSize: number;
   readonly title: string;
+  /** Count requests by route between major GCs and report live memory growth (route-memory.ts). */
+  readonly routeMemory: boolean;
 }
+
+/** Between two major GCs: the requests that ended, by route, and how much live memory grew (bytes). */
+export type RouteInterval = [counts: [route: string, requests: number][], growth: number];
 
 export type ToMaster =
   | { readonly type: 'ready' }
@@ -19,7 +24,9 @@ export type ToMaster =
    * Otherwise the handler's own throw or rejection, answered 500 (counted, as uWSGI's exceptions).
    */
   | { readonly type: 'exception'; readonly error: string; readonly fatal: boolean }
-  | { readonly type: 'pong'; readonly seq: number };
+  | { readonly type: 'pong'; readonly seq: number }
+  /** Intervals between major GCs since the last report (route-memory.ts). */
+  | { readonly type: 'routes'; readonly intervals: RouteInterval[] };
 
 export type ToWorker =
   /** The router sends no new request: end responses in flight with Connection: close. */

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { importApp, type App } from './app.js';
 import { installListenHook, listened, onListen, ownServer } from './listen-hook.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from './protocol.js';
+import { RouteMemory } from './route-memory.js';
 
 const boot = JSON.parse(process.argv[2]) as WorkerBoot;
 process.title = boot.title;
@@ -145,6 +146,8 @@ function uncaught(err: unknown): void {
 process.on('uncaughtException', uncaught);
 process.on('unhandledRejection', uncaught);
 
+const routeMemory = boot.routeMemory ? new RouteMemory((intervals) => send({ type: 'routes', intervals })) : null;
+
 const server = createServer(
   {
     maxHeaderSize: boot.maxHeaderSize,
@@ -161,6 +164,7 @@ const server = createServer(
     takeClient(req);
     (req.socket as Lingering)[kRequest] = req;
     inflight.push(res);
+    if (routeMemory) res.once('close', () => routeMemory.end(req));
     res.once('close', () => inflight.splice(inflight.indexOf(res), 1));
     if (draining) res.shouldKeepAlive = false;
     current.run(res, () => {
@@ -237,6 +241,7 @@ process.on('message', (msg: ToWorker) => {
     // agent drops those sockets instead of pooling them (the router also stopped pooling them itself).
     draining = true;
     for (const res of inflight) if (!res.headersSent) res.shouldKeepAlive = false;
+    routeMemory?.flush(); // what grew this worker, before it goes (the master logs it with the recycle)
   } else if (msg.type === 'stop') {
     stop();
   } else if (msg.type === 'ping') {

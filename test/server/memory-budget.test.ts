@@ -33,7 +33,7 @@ test('memory-budget: four workers that grow together stay inside it; the tree ne
   assert.deepEqual(r.errors, {});
   assert.equal(r.ok, 240, JSON.stringify(r.statuses));
   // 240 requests × 20 MiB = 4.7 GiB kept in all: without the budget the tree would be eight times over it.
-  const recycles = t.output().match(/recycling: the tree's rss \d+ MiB, the biggest worker \d+ MiB, \+ \d+ MiB kept free \(a replacement, \d+ request\(s\) in flight\) > memory-budget 600 MiB/g) ?? [];
+  const recycles = t.output().match(/recycling: the tree's rss \d+ MiB, the biggest worker \d+ MiB, \+ \d+ MiB kept free \(a replacement, \d+ request\(s\) at once\) > memory-budget 600 MiB/g) ?? [];
   assert.ok(recycles.length >= 5, `${recycles.length} budget recycles`);
   assert.ok(peak <= budget + leak, `the tree peaked at ${peak.toFixed(0)} MiB, budget ${budget} MiB + one request's ${leak} MiB`);
   ctx.diagnostic(`figure: tree peak ${peak.toFixed(0)} MiB (sampled every 200 ms) under memory-budget ${budget} MiB; ${recycles.length} budget recycles; 240/240 answered`);

@@ -19,7 +19,7 @@ import { StartupError } from '../sys/startup-error.js';
 import { removePidfile, writePidfile } from '../sys/pidfile.js';
 import { AppLoadError, Pool, poolOptionsFrom } from './pool.js';
 import { Reloader } from './reload.js';
-import { ProcessSpawner, resolveModule, spawnOptionsFrom, type SpawnOptions } from './spawner.js';
+import { noteHeap, ProcessSpawner, resolveModule, spawnOptionsFrom } from './spawner.js';
 import { reread, show, type Reread } from './reconfigure.js';
 import { chownSocket, dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
 import { statusTable } from '../stats/status.js';
@@ -321,10 +321,4 @@ export class Master implements Controlled, StatsSource {
     const http = this.cfg.http ? parseAddress(this.cfg.http) : null;
     if (this.cfg.vacuum && http?.kind === 'unix') rmSync(http.path, { force: true });
   }
-}
-
-/** Log what heap-limit.ts decided for the workers, once, and again only when a reload changes it. */
-function noteHeap(opts: SpawnOptions, before: SpawnOptions | null): void {
-  const note = opts.heapNote;
-  if (note && note.text !== before?.heapNote?.text) log[note.level](note.text);
 }

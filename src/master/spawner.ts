@@ -76,6 +76,12 @@ export function resolveModule(module: string, loaded: Loaded): { path: string } 
   return { path: exportName ? `${abs}:${exportName}` : abs };
 }
 
+/** Log what heap-limit.ts decided for the workers, once, and again only when a reload changes it. */
+export function noteHeap(opts: SpawnOptions, before: SpawnOptions | null): void {
+  const note = opts.heapNote;
+  if (note && note.text !== before?.heapNote?.text) log[note.level](note.text);
+}
+
 export class ProcessSpawner implements Spawner {
   /** A reload's new options apply to every worker spawned from then on. */
   constructor(public opts: SpawnOptions) {}

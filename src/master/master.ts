@@ -106,7 +106,7 @@ export class Master implements Controlled, StatsSource {
     notify({ STATUS: 'binding and starting workers' });
     try {
       const activated = activatedSocket();
-      this.boundAddress = await bind(this.router.server, activated ?? this.cfg.http!, Math.max(1024, this.cfg.listen), this.cfg['chmod-socket']);
+      this.boundAddress = await bind(this.router.server, activated ?? this.cfg.http!, Math.max(1024, this.cfg.listen), this.cfg['chmod-socket'], this.cfg['chown-socket']);
       this.fifos.open();
       if (this.cfg.stats) {
         const st = await startStatsServer(this.cfg.stats, this.cfg['stats-http'], this);

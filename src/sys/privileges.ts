@@ -14,6 +14,12 @@ function resolveId(kind: 'uid' | 'gid', value: string): number {
   return id;
 }
 
+/** `user`, `user:group` or `:group` (names or numbers) → ids; an omitted part stays -1 (chown leaves it). */
+export function resolveOwner(owner: string): { uid: number; gid: number } {
+  const [user, group] = owner.split(':');
+  return { uid: user ? resolveId('uid', user) : -1, gid: group ? resolveId('gid', group) : -1 };
+}
+
 export interface Dropped {
   uid: number;
   gid: number;

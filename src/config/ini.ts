@@ -38,6 +38,8 @@ export interface IniReader {
   readonly loaded: string[];
   /** Placeholders known so far, for `ini = %(dir)/other.ini`. */
   readonly placeholder: PlaceholderLookup;
+  /** Names an `if-opt` block tested: a custom key tested there is used, as one used as %(key) is. */
+  readonly tested?: string[];
 }
 
 /** The default sections: uWSGI's `[uwsgi]`, and `[tsws]` for files written for tsws. */
@@ -109,7 +111,14 @@ export function readIni(spec: string, r: IniReader, where: string, from?: FileIn
   let found = false;
   // A UTF-8 byte order mark (Windows editors) would otherwise hide the first [section] header.
   const lines = text.replace(/^\uFEFF/, '').split('\n');
-  const logic: BlockContext = { dir: dirname(path), env: r.env, placeholder: (n) => r.placeholder(n) };
+  const logic: BlockContext = {
+    dir: dirname(path),
+    env: r.env,
+    placeholder: (n) => {
+      r.tested?.push(n);
+      return r.placeholder(n);
+    },
+  };
   let block: OpenBlock | null = null;
   for (let n = 0; n < lines.length; n++) {
     // uWSGI trims space, tab and \r at both ends; a comment is a line whose first character is ; or #.

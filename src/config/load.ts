@@ -61,6 +61,7 @@ export function loadConfig(src: Sources): Loaded {
     errors,
     warnings,
     loaded: [],
+    tested: [],
     // For `ini = %(dir)/other.ini`: the definitions read so far, resolved the same way as everywhere else.
     placeholder: (name) => resolver(definitions(reader.entries))(name),
   };
@@ -76,7 +77,7 @@ export function loadConfig(src: Sources): Loaded {
 
   // %(name) refers to an option, a set-ph, or a custom key; the last definition wins everywhere.
   const lookup = resolver(definitions(settings));
-  const referenced = new Set(settings.flatMap((s) => (s.expand ? placeholderNames(s.value) : [])));
+  const referenced = new Set([...settings.flatMap((s) => (s.expand ? placeholderNames(s.value) : [])), ...(reader.tested ?? [])]);
   const strict = settings.reduce((on, s) => (lookupOption(s.key) === 'strict' ? safeBool(s.value, on) : on), false);
 
   const values = new Map<OptionName, unknown>(OPTION_NAMES.map((n) => [n, spec(n).list ? [] : spec(n).default]));

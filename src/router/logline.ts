@@ -59,7 +59,7 @@ const VARS: Record<LogFormatVar, (r: RequestRecord) => string | number> = {
   proto: (r) => r.proto,
   status: (r) => r.status,
   size: (r) => r.size,
-  rsize: (r) => Math.max(0, r.size - r.hsize),
+  rsize: (r) => Math.max(0, r.size - r.hsize), // the body as sent: a chunked one counts its chunk framing
   hsize: (r) => r.hsize,
   headers: (r) => r.headers,
   cl: (r) => r.cl,

@@ -1,22 +1,24 @@
 // The uWSGI expansion passes, in uWSGI's order: magic variables (%d, %n, …) when a file is read, then $(ENV),
 // then @(file), then %(placeholders) once every file is read. Unlike uWSGI, a name that cannot be resolved
 // is an error, not silently empty (%z) or left as literal text ($(NOPE), %(nope)).
+import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, hostname, userInfo } from 'node:os';
 import { basename, dirname, extname, resolve, sep } from 'node:path';
 import { VERSION } from '../version.js';
+
+/** `%%` becomes this private-use character until the last pass, so that `%%(x)` stays the literal `%(x)`. */
+const LITERAL_PERCENT = '\uE000';
 
 export class ExpandError extends Error {
   constructor(
     message: string,
     readonly accepted?: string,
   ) {
-    super(message);
+    // A message quotes the value it is about: it shows `%`, never the internal marker.
+    super(restoreLiteralPercent(message));
   }
 }
-
-/** `%%` becomes this private-use character until the last pass, so that `%%(x)` stays the literal `%(x)`. */
-const LITERAL_PERCENT = '\uE000';
 
 export function restoreLiteralPercent(value: string): string {
   return value.replaceAll(LITERAL_PERCENT, '%');
@@ -101,16 +103,46 @@ export function expandEnv(value: string, env: NodeJS.ProcessEnv): string {
   });
 }
 
-/** `@(path)`: the contents of a file, relative to the directory of the INI file, one trailing newline removed. */
+/**
+ * `@(path)`: the contents of a file, relative to the directory of the INI file; `@(exec://command)`: the output
+ * of a shell command, run in that directory. One trailing newline removed from either. A `%%` in the path or
+ * command is a literal `%` here (`date +%%Y`), as uWSGI's magic pass leaves it.
+ *
+ * Trust: exec:// runs whatever the file says, with tsws's privileges, at every read of the configuration
+ * (start, reload, --print-config, --check), exactly as uWSGI does. An INI file is as trusted as the command
+ * line: keep it writable by its owner only.
+ */
 export function expandFileRefs(value: string, baseDir: string): string {
-  return value.replace(/@\(([^)]*)\)/g, (_, p: string) => {
-    const full = resolve(baseDir, p);
+  return value.replace(/@\(([^)]*)\)/g, (_, ref: string) => {
+    const p = restoreLiteralPercent(ref);
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(p)?.[1].toLowerCase();
+    if (scheme === 'exec') return runCommand(p.slice('exec://'.length), baseDir);
+    if (scheme) {
+      throw new ExpandError(`@(${p}): the ${scheme}:// source is not supported by tsws`, '@(file) or @(exec://command), e.g. @(exec://curl -fsS URL)');
+    }
     try {
-      return readFileSync(full, 'utf8').replace(/\r?\n$/, '');
+      return readFileSync(resolve(baseDir, p), 'utf8').replace(/\r?\n$/, '');
     } catch (e) {
       throw new ExpandError(`@(${p}) cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
   });
+}
+
+/** Longest an @(exec://…) command may run: a hung command must not hang the start or a reload. */
+const EXEC_TIMEOUT_MS = 30_000;
+
+function runCommand(command: string, cwd: string): string {
+  try {
+    const out = execFileSync('/bin/sh', ['-c', command], { cwd, encoding: 'utf8', timeout: EXEC_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
+    return out.replace(/\r?\n$/, '');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { status?: number | null; signal?: string | null; stderr?: string };
+    const why =
+      err.code === 'ETIMEDOUT' || err.signal === 'SIGTERM' ? `did not finish within ${EXEC_TIMEOUT_MS / 1000}s`
+      : typeof err.status === 'number' ? `exited with status ${err.status}${err.stderr?.trim() ? `: ${err.stderr.trim().split('\n')[0]}` : ''}`
+      : String(err.code ?? err.message);
+    throw new ExpandError(`@(exec://${command}) failed: ${why}`, 'a command that prints the value and exits 0');
+  }
 }
 
 export type PlaceholderLookup = (name: string) => string | undefined;
@@ -138,7 +170,8 @@ function evaluate(expr: string, lookup: PlaceholderLookup): string {
     const v = lookup(t);
     if (v !== undefined) return v;
     if (isNumber(t) && tokens.length > 1) return t;
-    throw new ExpandError(`placeholder %(${t}) is not defined`, 'an option set before or after it, or set-ph = name=value');
+    const accepted = t === '_' ? '%(_) is set inside for/endfor and if-*/endif blocks only' : 'an option set before or after it, or set-ph = name=value';
+    throw new ExpandError(`placeholder %(${t}) is not defined`, accepted);
   };
   let acc = operand(tokens[0]);
   for (let i = 1; i < tokens.length; i++) {
@@ -150,6 +183,7 @@ function evaluate(expr: string, lookup: PlaceholderLookup): string {
       if (rhs === undefined) throw new ExpandError(`"${expr}" ends with an operator`, 'spaces around + - * /');
       const a = num(acc, expr);
       const b = num(operand(rhs), expr);
+      if (t === '/' && b === 0) throw new ExpandError(`division by zero in %(${expr})`, 'a divisor other than 0');
       acc = String(t === '+' ? a + b : t === '-' ? a - b : t === '*' ? a * b : Math.trunc(a / b));
     } else {
       acc += operand(t); // adjacent items without an operator are concatenated, as in uWSGI

@@ -15,7 +15,8 @@ import {
   type FileInfo,
   type PlaceholderLookup,
 } from './expand.js';
-import { normalizeKey } from './options.js';
+import { closesBlock, evaluateIf, isElse, isLoop, loopValues, opensBlock, type BlockContext } from './logic.js';
+import { lookupOption, normalizeKey } from './options.js';
 
 export interface IniEntry {
   /** `FILE:LINE`, for messages. */
@@ -37,6 +38,8 @@ export interface IniReader {
   readonly loaded: string[];
   /** Placeholders known so far, for `ini = %(dir)/other.ini`. */
   readonly placeholder: PlaceholderLookup;
+  /** Names an `if-opt` block tested: a custom key tested there is used, as one used as %(key) is. */
+  readonly tested?: string[];
 }
 
 /** The default sections: uWSGI's `[uwsgi]`, and `[tsws]` for files written for tsws. */
@@ -66,6 +69,17 @@ export function splitIniSpec(spec: string): { path: string; section: string | nu
  * @param from   the including file, whose directory relative includes resolve against (uWSGI uses the CWD).
  */
 export function readIni(spec: string, r: IniReader, where: string, from?: FileInfo, stack: string[] = []): void {
+  // uWSGI also loads configurations from http://, exec://, fd:// … sources; resolving one as a path would
+  // look for `http:/host/x.ini` (a mangled path) instead of saying what is wrong.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec)?.[1];
+  if (scheme) {
+    r.errors.push(new ConfigError(where, 'ini', `loading an INI from ${scheme}:// is not supported by tsws`, 'fetch it to a file first (e.g. ExecStartPre=curl -o FILE URL) and name the file'));
+    return;
+  }
+  if (/\.(xml|ya?ml|json|js|sqlite3?|ldap)$/i.test(spec)) {
+    r.errors.push(new ConfigError(where, 'ini', `${spec}: tsws reads INI files only`, 'convert it to an INI [uwsgi] section'));
+    return;
+  }
   const { path: given, section } = splitIniSpec(spec);
   if (given === '' && !from) {
     r.errors.push(new ConfigError(where, 'ini', `"${spec}" names a section but no file`, 'FILE, FILE:SECTION, or :SECTION inside a file'));
@@ -97,6 +111,15 @@ export function readIni(spec: string, r: IniReader, where: string, from?: FileIn
   let found = false;
   // A UTF-8 byte order mark (Windows editors) would otherwise hide the first [section] header.
   const lines = text.replace(/^\uFEFF/, '').split('\n');
+  const logic: BlockContext = {
+    dir: dirname(path),
+    env: r.env,
+    placeholder: (n) => {
+      r.tested?.push(n);
+      return r.placeholder(n);
+    },
+  };
+  let block: OpenBlock | null = null;
   for (let n = 0; n < lines.length; n++) {
     // uWSGI trims space, tab and \r at both ends; a comment is a line whose first character is ; or #.
     const line = lines[n].replace(/^[ \t\r]+|[ \t\r]+$/g, '');
@@ -129,15 +152,61 @@ export function readIni(spec: string, r: IniReader, where: string, from?: FileIn
       continue;
     }
     const file: FileInfo = { path, given: given || from!.given, section: current };
+    const norm = normalizeKey(key);
+    if (block) {
+      if (closesBlock(norm)) {
+        replay(block, (l, underscore) => entry(l.at, l.file, l.key, l.raw, underscore));
+        block = null;
+      } else if (isElse(norm) && !block.loop) block.inElse = true;
+      else if (opensBlock(norm) || isElse(norm)) {
+        r.errors.push(new ConfigError(at, key, `${key} inside the ${block.key} block of ${block.at}: blocks do not nest in uWSGI`, `close it with endif/endfor first`));
+      } else block.lines.push({ at, file, key, raw, inElse: block.inElse });
+      continue;
+    }
+    if (opensBlock(norm)) {
+      block = openBlock(at, file, key, norm, raw);
+      continue;
+    }
+    if (closesBlock(norm) || isElse(norm)) {
+      r.errors.push(new ConfigError(at, key, 'no block is open here', 'if-env/if-exists/if-opt/… or for … then this'));
+      continue;
+    }
+    entry(at, file, key, raw);
+  }
+  if (block) r.errors.push(new ConfigError(block.at, block.key, `block not closed in ${show}`, block.loop ? 'endfor =' : 'endif ='));
+  if (!found) {
+    const has = seen.length ? `it has ${[...new Set(seen)].map((s) => `[${s}]`).join(', ')}` : 'it has no sections';
+    const want = wanted.map((s) => `[${s}]`).join(' or ');
+    r.errors.push(new ConfigError(where, 'ini', `no ${want} section in ${show}; ${has}`, 'FILE:SECTION to read another section'));
+    r.loaded.splice(loadedAt, 1);
+  }
+
+  /** A block-opening line: its condition or loop values now, from the options read so far (uWSGI: "immediate"). */
+  function openBlock(at: string, file: FileInfo, key: string, norm: string, raw: string): OpenBlock {
+    const b: OpenBlock = { at, key, loop: isLoop(norm), lines: [], inElse: false, holds: false, underscore: '', values: [] };
+    try {
+      const value = expandFileRefs(expandEnv(expandMagic(raw, file), r.env), dirname(path));
+      if (b.loop) b.values = loopValues(norm, restoreLiteralPercent(value), logic);
+      else Object.assign(b, evaluateIf(norm, restoreLiteralPercent(value), logic));
+    } catch (e) {
+      if (!(e instanceof ExpandError)) throw e;
+      r.errors.push(new ConfigError(at, key, e.message, e.accepted)); // and the block's lines are skipped
+    }
+    return b;
+  }
+
+  /** One `key = value`: expanded (magic, %(_) of its block, $(ENV), @(file)), then kept or included. */
+  function entry(at: string, file: FileInfo, key: string, raw: string, underscore?: string): void {
     let value: string;
     try {
-      value = expandFileRefs(expandEnv(expandMagic(raw, file), r.env), dirname(path));
+      const magic = expandMagic(raw, file);
+      value = expandFileRefs(expandEnv(underscore === undefined ? magic : magic.replaceAll('%(_)', underscore), r.env), dirname(path));
     } catch (e) {
       if (!(e instanceof ExpandError)) throw e;
       r.errors.push(new ConfigError(at, key, e.message, e.accepted));
-      continue;
+      return;
     }
-    if (normalizeKey(key) === 'ini') {
+    if (lookupOption(key) === 'ini') {
       // Included files are spliced in here, where the `ini =` line stands ("top-bottom, expand asap").
       // The include line itself is kept too (the loader skips it), so that a custom key used only here,
       // `ini = %(confdir)/common.ini`, counts as used as a placeholder.
@@ -148,17 +217,44 @@ export function readIni(spec: string, r: IniReader, where: string, from?: FileIn
       } catch (e) {
         if (!(e instanceof ExpandError)) throw e;
         r.errors.push(new ConfigError(at, key, e.message, e.accepted));
-        continue;
+        return;
       }
       readIni(includeSpec, r, at, file, [...stack, id]);
-      continue;
+      return;
     }
     r.entries.push({ where: at, file, key, value });
   }
-  if (!found) {
-    const has = seen.length ? `it has ${[...new Set(seen)].map((s) => `[${s}]`).join(', ')}` : 'it has no sections';
-    const want = wanted.map((s) => `[${s}]`).join(' or ');
-    r.errors.push(new ConfigError(where, 'ini', `no ${want} section in ${show}; ${has}`, 'FILE:SECTION to read another section'));
-    r.loaded.splice(loadedAt, 1);
+}
+
+interface BlockLine {
+  readonly at: string;
+  readonly file: FileInfo;
+  readonly key: string;
+  readonly raw: string;
+  /** After an `else`: applies when the condition does not hold. */
+  readonly inElse: boolean;
+}
+
+interface OpenBlock {
+  readonly at: string;
+  readonly key: string;
+  readonly loop: boolean;
+  readonly lines: BlockLine[];
+  inElse: boolean;
+  /** if-*: whether the condition holds, and its %(_) */
+  holds: boolean;
+  underscore: string;
+  /** for*: the values of %(_) */
+  values: string[];
+}
+
+/**
+ * Replay a closed block's lines: an if-* block's lines (or its else part) once, a for block's each line once
+ * per value (uWSGI loops line by line: `for = a b` over two lines gives line1 a, line1 b, line2 a, line2 b).
+ */
+function replay(b: OpenBlock, emit: (l: BlockLine, underscore: string) => void): void {
+  for (const l of b.lines) {
+    if (b.loop) for (const v of b.values) emit(l, v);
+    else if (l.inElse !== b.holds) emit(l, b.underscore);
   }
 }

@@ -2,7 +2,7 @@
 // Precedence, lowest first: registry defaults < INI files in order < TSWS_* variables < command-line flags.
 // Scalars: the last value wins. Lists (env, touch-reload, …) accumulate across all sources, in that order.
 // Then the registry's rules (fixed values, derived defaults, custom checks: rules.ts) apply to the result.
-import { IGNORED, UNSUPPORTED } from './compat.js';
+import { uwsgiAnswer } from './compat.js';
 import { ConfigError, ConfigErrors, suggest } from './errors.js';
 import { ExpandError, expandPlaceholders, placeholderNames, restoreLiteralPercent, type PlaceholderLookup } from './expand.js';
 import { readIni, type IniEntry, type IniReader } from './ini.js';
@@ -61,6 +61,7 @@ export function loadConfig(src: Sources): Loaded {
     errors,
     warnings,
     loaded: [],
+    tested: [],
     // For `ini = %(dir)/other.ini`: the definitions read so far, resolved the same way as everywhere else.
     placeholder: (name) => resolver(definitions(reader.entries))(name),
   };
@@ -76,11 +77,12 @@ export function loadConfig(src: Sources): Loaded {
 
   // %(name) refers to an option, a set-ph, or a custom key; the last definition wins everywhere.
   const lookup = resolver(definitions(settings));
-  const referenced = new Set(settings.flatMap((s) => (s.expand ? placeholderNames(s.value) : [])));
+  const referenced = new Set([...settings.flatMap((s) => (s.expand ? placeholderNames(s.value) : [])), ...(reader.tested ?? [])]);
   const strict = settings.reduce((on, s) => (lookupOption(s.key) === 'strict' ? safeBool(s.value, on) : on), false);
 
   const values = new Map<OptionName, unknown>(OPTION_NAMES.map((n) => [n, spec(n).list ? [] : spec(n).default]));
   const setBy = new Map<OptionName, string>();
+  const firstInIni = new Map<OptionName, string>(); // for options set only once (`once`)
   const warnedKeys = new Set<string>();
   for (const s of settings) {
     const name = lookupOption(s.key);
@@ -90,6 +92,11 @@ export function loadConfig(src: Sources): Loaded {
     }
     if (name === 'ini') continue; // already read, spliced where it stood (the entry is kept for `referenced`)
     const opt = spec(name);
+    if (opt.once && s.expand) {
+      const first = firstInIni.get(name);
+      if (first) errors.push(new ConfigError(s.where, s.key, `${name} is already set at ${first}`, opt.once));
+      else firstInIni.set(name, s.where);
+    }
     let raw = s.value;
     try {
       if (s.expand && !opt.rawPlaceholders) raw = expandPlaceholders(raw, lookup);
@@ -163,18 +170,19 @@ function definitions(settings: readonly { key: string; value: string }[]): Map<s
 
 function unknownKey(s: Setting, strict: boolean, referenced: Set<string>, errors: ConfigError[], warnings: string[], warned: Set<string>): void {
   const norm = normalizeKey(s.key);
-  const ignored = IGNORED[norm];
-  if (ignored !== undefined) {
-    if (strict) errors.push(new ConfigError(s.where, s.key, `uWSGI option with no meaning in tsws: ${ignored}`, 'remove it, or turn off strict'));
+  // Every real uWSGI option has an answer (compat.ts): ignored with its reason, or not supported with the way
+  // forward. Only a name uWSGI does not have either is an "unknown key".
+  const answer = uwsgiAnswer(norm);
+  if (answer?.kind === 'ignored') {
+    if (strict) errors.push(new ConfigError(s.where, s.key, `uWSGI option with no meaning in tsws: ${answer.text}`, 'remove it, or turn off strict'));
     else if (!warned.has(norm)) {
       warned.add(norm);
-      warnings.push(`${s.where}: ${s.key}: ignored: ${ignored}`);
+      warnings.push(`${s.where}: ${s.key}: ignored: ${answer.text}`);
     }
     return;
   }
-  const unsupported = UNSUPPORTED[norm];
-  if (unsupported !== undefined) {
-    errors.push(new ConfigError(s.where, s.key, 'not supported by tsws', unsupported));
+  if (answer?.kind === 'unsupported') {
+    errors.push(new ConfigError(s.where, s.key, 'not supported by tsws', answer.text));
     return;
   }
   // uWSGI treats any unknown key as a placeholder; tsws accepts one only where the file really uses it as

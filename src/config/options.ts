@@ -5,7 +5,10 @@
 // An option's behaviour beyond its type is declared in its entry too (required, derived, separator, fixed,
 // check) and applied by the loader for every option alike (rules.ts), never by the part that reads the value.
 // The vocabulary the checks need (config/log-format.ts) is imported, never the router or the master.
-import { LOG_FORMAT_VARS, unknownFormatVars } from './log-format.js';
+import { formatVarProblem, unknownFormatVars } from './log-format.js';
+import { isPythonImportPath, pythonModuleAdvice } from './python-module.js';
+
+const HTTP_ONCE = 'tsws binds one http address (uWSGI binds each): keep one, and put several behind nginx';
 
 export type OptionType =
   | 'bool' // true/false/yes/no/on/off/1/0; a bare key means true
@@ -72,6 +75,13 @@ export interface OptionSpec {
   readonly separator?: string;
   /** tsws always runs with this value: another one is a warning naming `why`, and is put back. */
   readonly fixed?: { readonly value: boolean; readonly why: string; readonly hint?: string };
+  /**
+   * uWSGI repeats this option to mean several (uWSGI binds every `http`): a second setting in the INI files is an
+   * error naming both lines, with this text, rather than the last one silently winning.
+   */
+  readonly once?: string;
+  /** Advice about the loaded value, or null: a warning at the line that set it (the value is kept). */
+  readonly advise?: (value: never) => string | null;
   /** Problems of the loaded value, given every other option's: each is an error at the line that set it. */
   readonly check?: (value: never, config: never) => readonly CheckProblem[];
 }
@@ -88,6 +98,9 @@ export const OPTIONS = {
   // ---- Application -------------------------------------------------------------------------------
   module: {
     type: 'string', group: 'app', default: null, reload: true, required: { example: 'path/to/app.js' },
+    // A uWSGI file's `module = mysite.wsgi:application` names a Python module: say so when the file is read,
+    // not only when a worker fails to import it (a warning: --print-config still shows the file as it is).
+    advise: (module: string | null): string | null => (module && isPythonImportPath(module) ? pythonModuleAdvice(module) : null),
     help: 'App module to load: path/to/app.js or path/to/app.js:export',
     details:
       'A path to an ES module or CommonJS file, relative to chdir (or the current directory), optionally ' +
@@ -159,17 +172,19 @@ export const OPTIONS = {
 
   // ---- HTTP router -------------------------------------------------------------------------------
   http: {
-    type: 'address', group: 'router', aliases: ['http-socket'], default: null,
+    type: 'address', group: 'router', aliases: ['http-socket', 'http11-socket'], default: null, once: HTTP_ONCE,
     required: { example: '127.0.0.1:8000, :8000 or a unix socket path', unlessListening: true },
     help: 'Address the router listens on: host:port, :port, 127.0.0.1:0 or a unix socket path',
     details:
       'Bound by the master at startup, so "address in use" is an immediate error, and kept across every ' +
       'worker recycle and reload. `:8000` listens on all interfaces; port 0 picks a free port (the bound ' +
-      'address is logged). uWSGI\'s `http-socket` is accepted as an alias: in tsws the router always ' +
-      'speaks HTTP to the client.',
+      'address is logged). uWSGI\'s `http-socket` and `http11-socket` are accepted as aliases: in tsws the ' +
+      'router always speaks HTTP/1.1 with keep-alive to the client. One address: uWSGI binds every `http` ' +
+      'line, tsws refuses a second one rather than drop it (put several addresses behind nginx, or run ' +
+      'one tsws per address).',
   },
   'chmod-socket': {
-    type: 'octal', group: 'router', default: null,
+    type: 'octal', group: 'router', aliases: ['chmod'], default: null,
     help: 'Mode of a unix-socket http address, e.g. 660',
   },
   'chown-socket': {
@@ -368,11 +383,32 @@ export const OPTIONS = {
     help: 'Do not log one line per request (lifecycle lines are still logged)',
   },
   'log-format': {
-    type: 'string', group: 'logging', default: null, rawPlaceholders: true, reload: true,
+    type: 'string', group: 'logging', aliases: ['logformat'], default: null, rawPlaceholders: true, reload: true,
     // A typo is an error with its FILE:LINE here, rather than a failure when the router compiles the format.
     check: (format: string | null): CheckProblem[] =>
-      (format ? unknownFormatVars(format) : []).map((name) => ({ problem: `unknown variable %(${name})`, accepted: `known: ${LOG_FORMAT_VARS.map((v) => `%(${v})`).join(' ')}` })),
+      (format ? unknownFormatVars(format) : []).map(formatVarProblem),
     help: 'Request line format with uWSGI variables: %(addr) %(method) %(uri) %(status) %(size) %(msecs) …',
+  },
+
+  'log-4xx': {
+    type: 'bool', group: 'logging', default: false, reload: true,
+    help: 'With disable-logging, still log requests answered 4xx (uWSGI\'s meaning)',
+  },
+  'log-5xx': {
+    type: 'bool', group: 'logging', default: false, reload: true,
+    help: 'With disable-logging, still log requests answered 5xx',
+  },
+  'log-slow': {
+    type: 'count', group: 'logging', default: 0, reload: true,
+    help: 'With disable-logging, still log requests that took at least this many milliseconds (0 = off)',
+  },
+  'log-big': {
+    type: 'size', unit: 'bytes', group: 'logging', default: 0, reload: true,
+    help: 'With disable-logging, still log responses of at least this many bytes (0 = off)',
+  },
+  'log-zero': {
+    type: 'bool', group: 'logging', default: false, reload: true,
+    help: 'With disable-logging, still log responses of zero bytes',
   },
 
   // ---- Process control ---------------------------------------------------------------------------
@@ -402,7 +438,8 @@ export const OPTIONS = {
     help: 'Accepted for uWSGI compatibility: SIGTERM always stops tsws gracefully',
   },
   'touch-reload': {
-    type: 'path', group: 'control', list: true, default: [],
+    // uWSGI's touch-workers-reload reloads the workers only; a tsws reload never restarts the master anyway.
+    type: 'path', group: 'control', aliases: ['touch-workers-reload'], list: true, default: [],
     help: 'Gracefully reload all workers when this file\'s mtime changes (repeatable)',
   },
   'touch-chain-reload': {
@@ -431,7 +468,7 @@ export const OPTIONS = {
 
   // ---- Stats -------------------------------------------------------------------------------------
   stats: {
-    type: 'address', group: 'stats', default: null,
+    type: 'address', group: 'stats', aliases: ['stats-server'], default: null,
     help: 'Serve uWSGI-shaped JSON stats on this address (host:port, :port = loopback, or a unix path)',
   },
   'stats-http': {
@@ -441,8 +478,9 @@ export const OPTIONS = {
 
   // ---- Configuration -----------------------------------------------------------------------------
   ini: {
-    type: 'string', group: 'config', list: true, default: [], reload: true,
+    type: 'string', group: 'config', aliases: ['include'], list: true, default: [], reload: true,
     help: 'Load an INI file (FILE or FILE:SECTION); inside a file, includes it in place',
+    details: 'uWSGI\'s `include` is accepted as an alias (tsws reads INI files only, whatever the extension).',
   },
   'set-ph': {
     type: 'string', group: 'config', aliases: ['set-placeholder'], list: true, keyValue: true, default: [], reload: true,

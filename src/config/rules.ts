@@ -7,10 +7,12 @@ import { OPTION_NAMES, spec, type Config, type OptionName } from './options.js';
 /** The registry's checks and derivations take loose parameter types (see options.ts); the values are Config's. */
 type Check = (value: unknown, config: Config) => readonly { problem: string; accepted: string }[];
 type Derive = (config: Config) => number;
+type Advise = (value: unknown) => string | null;
 
 /**
  * After every source has been read: fixed values put back (with a warning, so that --print-config shows what
- * tsws will do), then unset derived values filled in, then each custom check run, in registry order.
+ * tsws will do), then unset derived values filled in, then each advice (a warning) and custom check run, in
+ * registry order.
  */
 export function applyRules(values: Map<OptionName, unknown>, setBy: ReadonlyMap<OptionName, string>, errors: ConfigError[], warnings: string[]): void {
   const config = () => Object.fromEntries(values) as Config;
@@ -24,6 +26,10 @@ export function applyRules(values: Map<OptionName, unknown>, setBy: ReadonlyMap<
   for (const name of OPTION_NAMES) {
     const derived = spec(name).derived;
     if (derived && values.get(name) === null) values.set(name, (derived.from as Derive)(config()));
+  }
+  for (const name of OPTION_NAMES) {
+    const advice = (spec(name).advise as Advise | undefined)?.(values.get(name));
+    if (advice) warnings.push(`${setBy.get(name) ?? 'configuration'}: ${name}: ${advice}`);
   }
   for (const name of OPTION_NAMES) {
     const check = spec(name).check as Check | undefined;

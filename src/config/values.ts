@@ -19,7 +19,7 @@ export function parseBool(raw: string): boolean {
   const v = raw.toLowerCase();
   if (TRUE.has(v)) return true;
   if (FALSE.has(v)) return false;
-  throw new ValueError(`"${raw}" is not a boolean`, 'true/false, yes/no, on/off, 1/0, or the bare key for true');
+  throw new ValueError(`"${raw}" is not a boolean${commentHint(raw)}`, 'true/false, yes/no, on/off, 1/0, or the bare key for true');
 }
 
 export function parseCount(raw: string, min = 0): number {

@@ -21,7 +21,7 @@ import { AppLoadError, Pool, poolOptionsFrom } from './pool.js';
 import { Reloader } from './reload.js';
 import { noteHeap, ProcessSpawner, resolveModule, spawnOptionsFrom } from './spawner.js';
 import { reread, show, type Reread } from './reconfigure.js';
-import { chownSocket, dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
+import { dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
 import { statusTable } from '../stats/status.js';
 import { activatedSocket, notify } from '../sys/systemd.js';
 import { Stats, type StatsSource } from '../stats/collector.js';
@@ -107,8 +107,7 @@ export class Master implements Controlled, StatsSource {
     notify({ STATUS: 'binding and starting workers' });
     try {
       const activated = activatedSocket();
-      this.boundAddress = await bind(this.router.server, activated ?? this.cfg.http!, Math.max(1024, this.cfg.listen), this.cfg['chmod-socket']);
-      if (this.cfg['chown-socket'] && this.boundAddress.startsWith('unix:')) chownSocket(this.boundAddress.slice(5), this.cfg['chown-socket']);
+      this.boundAddress = await bind(this.router.server, activated ?? this.cfg.http!, Math.max(1024, this.cfg.listen), this.cfg['chmod-socket'], this.cfg['chown-socket']);
       if (this.pidfile) writePidfile(this.pidfile); // before privileges go, and before any worker is ready
       this.fifos.open();
       if (this.cfg.stats) {

@@ -6,11 +6,19 @@ import { isLogFormatVar, LOG_FORMAT_VAR_RE, LOG_FORMAT_VARS, type LogFormatVar }
 
 export interface RequestRecord {
   readonly addr: string;
+  /** The Basic-auth user name, or '' (uWSGI's REMOTE_USER, as nginx's $remote_user). */
+  readonly user: string;
   readonly method: string;
   readonly uri: string;
   readonly proto: string;
   readonly status: number;
+  /** Bytes sent to the client: status line, headers and body (uWSGI's %(size)). */
   readonly size: number;
+  /** Bytes of the status line and headers, and how many headers. */
+  readonly hsize: number;
+  readonly headers: number;
+  /** The request's Content-Length (0 without one). */
+  readonly cl: number;
   readonly micros: number;
   readonly wid: number;
   readonly pid: number;
@@ -30,22 +38,45 @@ export function defaultFormat(r: RequestRecord): string {
   );
 }
 
+/** When the request arrived (ms): the line is written as it ends, `micros` later. */
+const startMs = (r: RequestRecord): number => Date.now() - r.micros / 1000;
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** C's ctime() without its newline, in local time: `Thu Dec  1 17:08:00 2026` (uWSGI's %(ctime)). */
+export function ctime(ms: number): string {
+  const d = new Date(ms);
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2)} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`;
+}
+
 const VARS: Record<LogFormatVar, (r: RequestRecord) => string | number> = {
   addr: (r) => r.addr,
+  user: (r) => r.user,
   method: (r) => r.method,
   uri: (r) => r.uri,
   proto: (r) => r.proto,
   status: (r) => r.status,
   size: (r) => r.size,
+  rsize: (r) => Math.max(0, r.size - r.hsize), // the body as sent: a chunked one counts its chunk framing
+  hsize: (r) => r.hsize,
+  headers: (r) => r.headers,
+  cl: (r) => r.cl,
   msecs: (r) => Math.round(r.micros / 1000),
   micros: (r) => r.micros,
+  secs: (r) => (r.micros / 1e6).toFixed(6),
   wid: (r) => r.wid,
   pid: (r) => r.pid,
   host: (r) => r.host,
   uagent: (r) => r.uagent,
   referer: (r) => r.referer,
   ltime: () => new Date().toString(),
-  time: () => Math.floor(Date.now() / 1000),
+  ftime: () => new Date().toString(), // uWSGI formats it with logformat-strftime, which tsws ignores
+  ctime: (r) => ctime(startMs(r)),
+  time: (r) => Math.floor(startMs(r) / 1000),
+  tmsecs: (r) => Math.floor(startMs(r)),
+  tmicros: (r) => Math.floor(startMs(r) * 1000),
   epoch: () => Math.floor(Date.now() / 1000),
 };
 
@@ -62,4 +93,34 @@ export function compileFormat(format: string): LineFormatter {
   }
   parts.push(format.slice(last));
   return (r) => parts.map((p) => (typeof p === 'string' ? p : String(p(r)))).join('');
+}
+
+/** The user name of a Basic Authorization header, or ''. */
+export function basicUser(authorization: string | undefined): string {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '');
+  if (!m) return '';
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? '' : decoded.slice(0, colon);
+}
+
+/** uWSGI's log-4xx/-5xx/-slow/-big/-zero: which requests are logged anyway when disable-logging is on. */
+export interface LogAnyway {
+  readonly status4xx: boolean;
+  readonly status5xx: boolean;
+  /** ms; 0 = off */
+  readonly slowMs: number;
+  /** bytes; 0 = off */
+  readonly big: number;
+  readonly zero: boolean;
+}
+
+export function logAnyway(o: LogAnyway): ((status: number, micros: number, bytes: number) => boolean) | null {
+  if (!o.status4xx && !o.status5xx && !o.slowMs && !o.big && !o.zero) return null;
+  return (status, micros, bytes) =>
+    (o.status4xx && status >= 400 && status <= 499) ||
+    (o.status5xx && status >= 500 && status <= 599) ||
+    (o.slowMs > 0 && micros / 1000 >= o.slowMs) ||
+    (o.big > 0 && bytes >= o.big) ||
+    (o.zero && bytes === 0);
 }

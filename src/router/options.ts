@@ -4,7 +4,7 @@ import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import { autoMaxConnections } from '../sys/fdlimit.js';
 import type { BodyLimits } from './body.js';
-import { compileFormat, defaultFormat, type LineFormatter } from './logline.js';
+import { compileFormat, defaultFormat, logAnyway, type LineFormatter } from './logline.js';
 
 export interface RouterOptions extends BodyLimits {
   /** Requests one worker serves at once. */
@@ -27,6 +27,8 @@ export interface RouterOptions extends BodyLimits {
   readonly forwardedAllow: ReadonlySet<string>;
   /** null: no request lines. */
   readonly logLine: LineFormatter | null;
+  /** With disable-logging, the requests logged anyway (log-4xx, log-5xx, log-slow, log-big, log-zero); null: all. */
+  readonly logOnly?: ((status: number, micros: number, bodyBytes: number) => boolean) | null;
   readonly log: (line: string) => void;
   /** Lifecycle warnings (an internal error with its stack, accept failures). */
   readonly warn: (line: string) => void;
@@ -34,7 +36,6 @@ export interface RouterOptions extends BodyLimits {
 
 /** The router's options from a configuration; request bodies beyond post-buffering spool to `runtimeDir`. */
 export function routerOptionsFrom(cfg: Config, runtimeDir: string): RouterOptions {
-  const format = cfg['log-format'];
   return {
     postBuffering: cfg['post-buffering'],
     limitPost: cfg['limit-post'],
@@ -51,7 +52,18 @@ export function routerOptionsFrom(cfg: Config, runtimeDir: string): RouterOption
     keepAliveMs: cfg['http-keepalive'] * 1000,
     // One address per item: the loader has split comma-separated values (the option's separator).
     forwardedAllow: new Set(cfg['forwarded-allow-ips']),
-    logLine: cfg['disable-logging'] ? null : format ? compileFormat(format) : defaultFormat,
+    ...requestLog(cfg),
     log: log.requestLine,
   };
+}
+
+/** uWSGI's rule: disable-logging turns request lines off, except for the requests a log-* option names. */
+function requestLog(cfg: Config): Pick<RouterOptions, 'logLine' | 'logOnly'> {
+  const format = cfg['log-format'];
+  const line = format ? compileFormat(format) : defaultFormat;
+  if (!cfg['disable-logging']) return { logLine: line, logOnly: null };
+  const only = logAnyway({
+    status4xx: cfg['log-4xx'], status5xx: cfg['log-5xx'], slowMs: cfg['log-slow'], big: cfg['log-big'], zero: cfg['log-zero'],
+  });
+  return { logLine: only ? line : null, logOnly: only };
 }

@@ -20,6 +20,7 @@ import type { Exchange } from './exchange.js';
 import type { RouterOptions } from './options.js';
 import { requestHead } from './request-head.js';
 import { BUSY_503, clientError } from './client-errors.js';
+import { basicUser } from './logline.js';
 import { answer, rawAnswer } from './respond.js';
 import { tunnel } from './tunnel.js';
 import { closeIdle, IDLE_SOCKET_MS, type Upstream } from './upstream.js';
@@ -503,9 +504,18 @@ export class Router implements ConnectionOwner {
 
   private logRequest(ex: Exchange, w: Upstream | null, status: number, micros: number, bytes: number): void {
     const req = ex.req;
+    // The status line and headers as Node wrote them (`_header`, kept by Node for exactly this kind of use):
+    // uWSGI's %(hsize), %(headers) and %(rsize) split a response's bytes the same way.
+    const head = (ex.res as unknown as { _header?: string | null })._header ?? '';
+    const hsize = Buffer.byteLength(head);
+    if (this.opts.logOnly && !this.opts.logOnly(status, micros, Math.max(0, bytes - hsize))) return;
     this.opts.log(
       this.opts.logLine!({
         addr: req.socket.remoteAddress ?? '-',
+        user: basicUser(req.headers.authorization),
+        hsize,
+        headers: head ? head.split('\r\n').length - 3 : 0, // minus the status line and the blank line's two ends
+        cl: Number(req.headers['content-length']) || 0,
         method: req.method ?? '-',
         uri: req.url ?? '-',
         proto: `HTTP/${req.httpVersion}`,

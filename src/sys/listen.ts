@@ -1,13 +1,15 @@
 // Bind the router's address in the master, at startup: "address in use" is an immediate, clear error, and
 // the socket then outlives every worker recycle and reload.
-import { chmodSync } from 'node:fs';
+import { chmodSync, chownSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { parseAddress } from '../config/values.js';
+import { socketOwner } from './privileges.js';
 import { StartupError } from './startup-error.js';
 import { freeUnixSocketPath } from './unix-socket.js';
 
 /** Listen on `address` (or an inherited socket fd); resolves to the bound address as a string for the log. */
-export async function bind(server: Server, address: string | number, backlog: number, chmod: string | null): Promise<string> {
+/** `chmod`/`chown`: mode and owner of a unix-socket address (chmod-socket, chown-socket), set right after bind. */
+export async function bind(server: Server, address: string | number, backlog: number, chmod: string | null, chown: string | null = null): Promise<string> {
   if (typeof address === 'number') {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) => reject(new StartupError(`http: cannot use the socket systemd passed (fd ${address}): ${e.message}`)));
@@ -33,6 +35,14 @@ export async function bind(server: Server, address: string | number, backlog: nu
   });
   if (a.kind === 'unix') {
     if (chmod) chmodSync(a.path, parseInt(chmod, 8));
+    if (chown) {
+      const { uid, gid } = socketOwner(chown);
+      try {
+        chownSync(a.path, uid, gid);
+      } catch (e) {
+        throw new StartupError(`chown-socket: cannot give ${a.path} to ${chown}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (changing the owner needs root)`);
+      }
+    }
     return `unix:${a.path}`;
   }
   const info = server.address() as AddressInfo;

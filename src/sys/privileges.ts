@@ -32,11 +32,10 @@ export function resolvePrivileges(uid: string | null, gid: string | null): Dropp
   return { uid: u, gid: g };
 }
 
-/** chown-socket = USER[:GROUP]: the unix socket's owner, set while the master is still root. */
-export function chownSocket(path: string, spec: string): void {
+/** chown-socket = USER[:GROUP] (names or numbers) → ids; a user named alone brings its primary group. */
+export function socketOwner(spec: string): Dropped {
   const i = spec.indexOf(':');
-  const to = resolvePrivileges(i < 0 ? spec : spec.slice(0, i), i < 0 ? null : spec.slice(i + 1));
-  if (to) chownSync(path, to.uid, to.gid);
+  return resolvePrivileges(i < 0 ? spec : spec.slice(0, i) || null, i < 0 ? null : spec.slice(i + 1))!;
 }
 
 export function dropPrivileges(to: Dropped, ownPaths: string[]): void {

@@ -109,13 +109,16 @@ function readOr(path: string, otherwise: string): string {
   }
 }
 
-/** Start bin/tsws; with `ini`, `http = 127.0.0.1:0` unless it sets http. */
+/**
+ * Start bin/tsws; with `ini`, `http = 127.0.0.1:0` unless it sets http or --http is given (a second http
+ * address in the INI files is an error since issue 17: an included sample's own http would be one).
+ */
 export async function startTsws(o: StartOptions): Promise<Tsws> {
   let ini = o.iniFile;
   const dir = ini ? dirname(ini) : tempDir();
   if (!ini) {
     ini = join(dir, 'app.ini');
-    const http = /^\s*http\s*=/m.test(o.ini ?? '') ? '' : 'http = 127.0.0.1:0\n';
+    const http = /^\s*http\s*=/m.test(o.ini ?? '') || o.args?.includes('--http') ? '' : 'http = 127.0.0.1:0\n';
     writeFileSync(ini, `[uwsgi]\n${http}${o.ini ?? ''}\n`);
   }
   const argv = [process.execPath, ...(o.nodeArgs ?? []), BIN, '--ini', ini, ...(o.args ?? [])];

@@ -1,0 +1,45 @@
+// Issue 17: the request log's uWSGI variables (log-format) and uWSGI's log-4xx/-5xx/-slow/-big/-zero rule.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { basicUser, compileFormat, ctime, logAnyway, type RequestRecord } from '../../src/router/logline.js';
+
+const rec: RequestRecord = {
+  addr: '10.0.0.1', user: 'ann', method: 'POST', uri: '/x', proto: 'HTTP/1.1', status: 201, size: 130, hsize: 100, headers: 4, cl: 12,
+  micros: 1_500_000, wid: 2, pid: 42, workerRequests: 3, totalRequests: 9, host: 'h', uagent: 'ua', referer: 'r',
+};
+
+describe('log-format variables', () => {
+  it('fills the uWSGI variables with their uWSGI meaning', () => {
+    const line = compileFormat('%(addr) (%(user)) %(method) %(uri) %(status) %(size) %(rsize) %(hsize) %(headers) %(cl) %(msecs) %(secs)')(rec);
+    assert.equal(line, '10.0.0.1 (ann) POST /x 201 130 30 100 4 12 1500 1.500000');
+  });
+  it('times the request from its start: %(time), %(tmsecs), %(tmicros), %(ctime)', () => {
+    const before = Date.now() - 1500;
+    const [time, tmsecs, tmicros] = compileFormat('%(time) %(tmsecs) %(tmicros)')(rec).split(' ').map(Number);
+    assert.ok(Math.abs(tmsecs - before) < 1000 && Math.abs(time - before / 1000) < 2 && Math.abs(tmicros / 1000 - tmsecs) < 2);
+    assert.match(compileFormat('%(ctime)')(rec), /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}$/);
+    assert.equal(ctime(new Date(2026, 11, 1, 7, 8, 9).getTime()), 'Tue Dec  1 07:08:09 2026');
+  });
+  it('takes %(user) from Basic authorization only', () => {
+    assert.equal(basicUser(`Basic ${Buffer.from('bob:secret').toString('base64')}`), 'bob');
+    assert.equal(basicUser('Bearer abc'), '');
+    assert.equal(basicUser(undefined), '');
+  });
+});
+
+describe('log-4xx, log-5xx, log-slow, log-big, log-zero', () => {
+  it('is off unless one is set', () => {
+    assert.equal(logAnyway({ status4xx: false, status5xx: false, slowMs: 0, big: 0, zero: false }), null);
+  });
+  it('logs the requests each names, and no other', () => {
+    const only = logAnyway({ status4xx: true, status5xx: false, slowMs: 500, big: 1000, zero: true })!;
+    assert.equal(only(404, 1000, 10), true);
+    assert.equal(only(499, 1000, 10), true, 'a client that went away (499) is a 4xx');
+    assert.equal(only(502, 1000, 10), false);
+    assert.equal(only(200, 600_000, 10), true, 'slow: 600 ms');
+    assert.equal(only(200, 1000, 1000), true, 'big');
+    assert.equal(only(204, 1000, 0), true, 'zero');
+    assert.equal(only(200, 1000, 10), false);
+    assert.equal(logAnyway({ status4xx: false, status5xx: true, slowMs: 0, big: 0, zero: false })!(503, 0, 5), true);
+  });
+});

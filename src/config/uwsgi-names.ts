@@ -131,7 +131,7 @@ const FAMILIES = {
     'http-keepalive http-socket http-timeout http11-socket include ini limit-as limit-post listen log-4xx ' +
     'log-5xx log-big log-format log-slow log-zero logformat logto master master-fifo max-fd max-requests ' +
     'max-requests-delta max-worker-lifetime max-worker-lifetime-delta min-worker-lifetime module need-app ' +
-    'pidfile post-buffering processes reload-on-as reload-on-rss set-ph set-placeholder stats stats-http ' +
+    'pidfile pidfile2 post-buffering processes reload-on-as reload-on-rss set-ph set-placeholder stats stats-http ' +
     'stats-server strict threads touch-chain-reload touch-reload touch-workers-reload uid umask vacuum ' +
     'worker-reload-mercy workers',
   isolation:
@@ -193,7 +193,7 @@ const FAMILIES = {
     'cron-curl cron-curl-legion cron-harakiri cron-legion signal signal-bufsize signal-rbtimer signal-timer ' +
     'signals-bufsize timer unique-cron-legion',
   after:
-    'daemonize2 drop-after-apps drop-after-init immediate-gid immediate-uid master-as-root pidfile2 ' +
+    'daemonize2 drop-after-apps drop-after-init immediate-gid immediate-uid master-as-root ' +
     'safe-pidfile safe-pidfile2',
   dieOn: 'die-on-idle die-on-no-workers',
   offload: 'disable-sendfile offload-thread offload-threads',

@@ -99,13 +99,8 @@ export function parseValue(s: OptionSpec, raw: string): boolean | number | strin
     case 'bool':
       return parseBool(raw);
     case 'count':
-      if (!s.auto) return parseCount(raw, s.min ?? 0);
-      if (raw.toLowerCase() === 'auto') return s.auto.from();
-      try {
-        return parseCount(raw, s.min ?? 0);
-      } catch (e) {
-        throw e instanceof ValueError ? new ValueError(e.message, `${e.accepted}, or auto (${s.auto.text})`) : e;
-      }
+      if (s.auto && raw.toLowerCase() === 'auto') return s.auto.from();
+      return parseCount(raw, s.min ?? 0);
     case 'size': {
       const n = parseSize(raw, s.unit);
       if (s.min !== undefined && n < s.min) {

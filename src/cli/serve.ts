@@ -164,6 +164,8 @@ export async function serve(loaded: Loaded): Promise<number> {
   if (launcher) return launchDaemon(resolve(startCwd, cfg.daemonize!), startCwd);
 
   logFdLimit(fd, cfg['max-fd']);
+  // bin/tsws run as a command is its own init as PID 1 (its shell part); `node bin/tsws` as PID 1 is not.
+  if (process.pid === 1) log.warn('running as PID 1 under node itself: signals are handled, but orphaned processes cannot be reaped (Node has no waitpid(-1)) and stay zombies; start the `tsws` command itself (bin/tsws), whose shell part is the init, or use docker run --init / tini');
   process.title = 'tsws master';
   const master = new Master(loaded, modulePath, pidfile);
   const code = await master.run();

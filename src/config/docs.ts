@@ -25,7 +25,7 @@ const TYPE_TEXT: Record<OptionSpec['type'], string> = {
 };
 
 export function typeText(s: OptionSpec): string {
-  return `${TYPE_TEXT[s.type]}${s.type === 'size' ? ` (bare: ${s.unit ?? 'MiB'})` : ''}${s.list ? ', repeatable' : ''}`;
+  return `${TYPE_TEXT[s.type]}${s.auto ? ' or `auto`' : ''}${s.type === 'size' ? ` (bare: ${s.unit ?? 'MiB'})` : ''}${s.list ? ', repeatable' : ''}`;
 }
 
 export function optionsMarkdown(): string {

@@ -4,7 +4,9 @@
 // Long file: one entry per option (about 50), each with its type, default, doc line and rules.
 // An option's behaviour beyond its type is declared in its entry too (required, derived, separator, fixed,
 // check) and applied by the loader for every option alike (rules.ts), never by the part that reads the value.
-// The vocabulary the checks need (config/log-format.ts) is imported, never the router or the master.
+// The vocabulary the checks need (config/log-format.ts) is imported, never the router or the master; the
+// one reading of the host a value needs (`processes = auto`: the cgroup's CPU quota) comes from sys/cgroup.ts.
+import { autoMemoryBudget, autoProcesses } from '../sys/cgroup.js';
 import { formatVarProblem, unknownFormatVars } from './log-format.js';
 import { isPythonImportPath, pythonModuleAdvice } from './python-module.js';
 
@@ -20,7 +22,7 @@ export type OptionType =
   | 'address' // host:port, :port, [::1]:port or a unix socket path
   | 'octal'; // file mode, e.g. 022
 
-export type Group = 'app' | 'processes' | 'router' | 'recycling' | 'logging' | 'control' | 'stats' | 'config';
+export type Group = 'app' | 'processes' | 'router' | 'recycling' | 'logging' | 'control' | 'containers' | 'stats' | 'config';
 
 export const GROUP_TITLES: Record<Group, string> = {
   app: 'Application',
@@ -29,6 +31,7 @@ export const GROUP_TITLES: Record<Group, string> = {
   recycling: 'Recycling and limits',
   logging: 'Logging',
   control: 'Process control',
+  containers: 'Containers and load balancers',
   stats: 'Stats',
   config: 'Configuration',
 };
@@ -42,6 +45,8 @@ export interface OptionSpec {
   readonly details?: string;
   /** Other names accepted in INI files, TSWS_* variables and on the command line. */
   readonly aliases?: readonly string[];
+  /** A count that also takes the word `auto`: `text` says what it means (for the docs), `from` computes it. */
+  readonly auto?: { readonly text: string; readonly from: () => number };
   /** One-letter command line flag (uWSGI's where it has one). */
   readonly short?: string;
   /** Repeated keys accumulate, in order, instead of the last one winning. */
@@ -138,7 +143,13 @@ export const OPTIONS = {
   // ---- Processes ---------------------------------------------------------------------------------
   processes: {
     type: 'count', group: 'processes', aliases: ['workers'], short: 'p', min: 1, default: 1, reload: true,
-    help: 'Number of worker processes',
+    auto: { text: 'one per CPU of the cgroup\'s CPU quota (rounded, at least 1), else one per CPU this process may use', from: () => autoProcesses() },
+    help: 'Number of worker processes, or auto (one per CPU of the container\'s CPU quota)',
+    details:
+      '`auto` reads the CPU quota of the cgroup tsws runs in (cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us`, the ' +
+      'smallest up the tree): `cpu: 1500m` in a Kubernetes limit gives 2 workers, whatever the host\'s core ' +
+      'count (PM2\'s `instances: max` starts one per host core). Without a quota it is the CPUs this process ' +
+      'may run on (its affinity, which a cpuset narrows). A reload computes it again. The number chosen is logged.',
   },
   threads: {
     type: 'count', group: 'processes', min: 1, default: 1, reload: true,
@@ -291,7 +302,8 @@ export const OPTIONS = {
   },
   'memory-budget': {
     type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
-    help: 'Keep the whole tree (master, workers, their children, spares) under this: the biggest worker is recycled gracefully first',
+    auto: { text: 'the cgroup\'s memory limit less a tenth (at least 32 MiB); none outside a memory limit', from: () => autoMemoryBudget() },
+    help: 'Keep the whole tree (master, workers, their children, spares) under this, or auto (the container\'s limit less a margin): the biggest worker is recycled gracefully first',
     details:
       'Checked after each request and at each poll, with room kept for the replacement a recycle starts and for ' +
       'what the requests in flight may add. While a recycled worker still holds its memory and the tree is at ' +
@@ -464,6 +476,44 @@ export const OPTIONS = {
   umask: {
     type: 'octal', group: 'control', default: null,
     help: 'Set the process umask, e.g. 022',
+  },
+
+  // ---- Containers and load balancers ----------------------------------------------------------------
+  'health-check': {
+    type: 'address', group: 'containers', default: null,
+    help: 'Serve GET /livez and GET /readyz (200 or 503) on this address of their own, for a kubelet or a load balancer',
+    details:
+      'On its own listener, so that the probes never shadow an app route and stay reachable when `stats` is ' +
+      'loopback-only. `/readyz` is 200 while at least health-check-min-workers workers serve, the master is ' +
+      'not stopping (nor in its shutdown-delay) and the router\'s queue (`listen`) is not full; otherwise 503 ' +
+      'with the reason in the body. `/livez` is 200 whenever the master\'s event loop answers: the probe is ' +
+      'answered by that loop, so a master that hangs fails it by not answering. A bare `:port` listens on ' +
+      'every interface (a kubelet and a load balancer probe from outside the host). Example: ' +
+      '`health-check = :8081`. See docs/scale-out.md.',
+  },
+  'health-check-min-workers': {
+    type: 'count', group: 'containers', min: 1, default: 1, reload: true,
+    help: 'Workers that must be serving for /readyz to answer 200',
+  },
+  'shutdown-delay': {
+    type: 'duration', group: 'containers', default: 0, reload: true,
+    help: 'On SIGTERM, fail /readyz at once but keep accepting and serving this long, then drain and exit 0',
+    details:
+      'A Kubernetes pod is removed from its Service\'s endpoints asynchronously: connections keep arriving for ' +
+      'a few seconds after SIGTERM. During the delay tsws serves them as usual, while `/readyz` says 503 so ' +
+      'that load balancers stop sending; then it stops accepting, lets every queued and in-flight request ' +
+      'finish (bounded by worker-reload-mercy) and exits 0. SIGINT or SIGQUIT during the delay stops at once. ' +
+      'Set `terminationGracePeriodSeconds` >= shutdown-delay + the longest request + a margin. Example: ' +
+      '`shutdown-delay = 10s`.',
+  },
+  'memory-fit-check': {
+    type: 'bool', group: 'containers', default: true, reload: true,
+    help: 'Refuse to start a pool whose worst case exceeds the cgroup memory limit (false: warn and start)',
+    details:
+      'The worst case is (processes + 1 replacement) x reload-on-rss (else evil-reload-on-rss) + the master\'s ' +
+      'own memory: every worker at its cap, and one fresh worker starting beside a recycled one that still ' +
+      'drains. Without a cap or without a cgroup memory limit there is nothing to check. The error names the ' +
+      'numbers and how many processes would fit.',
   },
 
   // ---- Stats -------------------------------------------------------------------------------------

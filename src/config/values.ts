@@ -99,8 +99,10 @@ export function parseValue(s: OptionSpec, raw: string): boolean | number | strin
     case 'bool':
       return parseBool(raw);
     case 'count':
+      if (s.auto && raw.toLowerCase() === 'auto') return s.auto.from();
       return parseCount(raw, s.min ?? 0);
     case 'size': {
+      if (s.auto && raw.toLowerCase() === 'auto') return s.auto.from();
       const n = parseSize(raw, s.unit);
       if (s.min !== undefined && n < s.min) {
         throw new ValueError(`${raw} is below the minimum`, `at least ${s.min} bytes`);

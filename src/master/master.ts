@@ -28,6 +28,8 @@ import { Stats, type StatsSource } from '../stats/collector.js';
 import { startStatsServer } from '../stats/server.js';
 import type { Server } from 'node:net';
 import { Watchdog } from './watchdog.js';
+import { Container } from './container.js';
+import { readinessFacts } from './probes.js';
 
 export class Master implements Controlled, StatsSource {
   readonly router: Router;
@@ -39,6 +41,7 @@ export class Master implements Controlled, StatsSource {
   private tick: NodeJS.Timeout | null = null;
   readonly stats = new Stats();
   private statsServer: { server: Server; unixPath: string | null } | null = null;
+  readonly container = new Container();
   private readonly fifos: MasterFifos;
   private readonly touches: TouchFiles[];
   readonly startedAt = Date.now();
@@ -105,6 +108,7 @@ export class Master implements Controlled, StatsSource {
   async run(): Promise<number> {
     const done = new Promise<number>((r) => (this.exitCode = r));
     notify({ STATUS: 'binding and starting workers' });
+    if (!this.container.fitsAtStartup(this.cfg, this.setBy)) return (this.cleanup(), EX_CONFIG);
     try {
       const activated = activatedSocket();
       this.boundAddress = await bind(this.router.server, activated ?? this.cfg.http!, Math.max(1024, this.cfg.listen), this.cfg['chmod-socket'], this.cfg['chown-socket']);
@@ -115,6 +119,8 @@ export class Master implements Controlled, StatsSource {
         this.statsServer = st;
         log.info(`stats on ${st.where}${this.cfg['stats-http'] ? ' (JSON at /, Prometheus at /metrics)' : ''}`);
       }
+      await this.container.startProbes(this.cfg['health-check'], (inDelay) =>
+        readinessFacts(this.pool.all, this.router.queued, this.cfg, this.ready, inDelay ? 'delay' : this.stopping && 'stopping'));
       // Privileges go after binding (port 80 needs root) and before any worker exists (they inherit them).
       const to = resolvePrivileges(this.cfg.uid, this.cfg.gid);
       if (to) {
@@ -226,6 +232,8 @@ export class Master implements Controlled, StatsSource {
       if ('problem' in m) errors.push(m.problem);
       else modulePath = m.path;
       errors.push(...this.impossibleLimits(r.config, r.loaded.setBy));
+      const fit = this.container.memoryFit(r.config, r.loaded.setBy);
+      if (fit && r.config['memory-fit-check']) errors.push(fit);
     } catch (e) {
       errors.push(...(e instanceof ConfigErrors ? e.errors.map((x) => x.message) : [String((e as Error)?.message ?? e)]));
     }
@@ -275,10 +283,11 @@ export class Master implements Controlled, StatsSource {
     log.reopen();
   }
 
-  /** Stop accepting, let every queued and in-flight request finish (bounded by worker-reload-mercy), exit 0. */
+  /** After shutdown-delay (container.ts), stop accepting, let every queued and in-flight request finish (bounded by worker-reload-mercy), exit 0. */
   async gracefulStop(why: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = 'graceful';
+    if (!(await this.container.shutdownDelay(this.cfg['shutdown-delay'], why))) return; // a quick stop came
     const mercy = this.cfg['worker-reload-mercy'];
     log.info(`graceful stop (${why}): no new connections; waiting up to ${mercy}s for requests in flight`);
     notify({ STOPPING: '1', STATUS: `stopping gracefully (${why})` });
@@ -293,6 +302,7 @@ export class Master implements Controlled, StatsSource {
   quickStop(why: string): void {
     if (this.stopping === 'quick') return;
     this.stopping = 'quick';
+    this.container.cancelDelay();
     log.info(`quick stop (${why})`);
     notify({ STOPPING: '1', STATUS: `quick stop (${why})` });
     this.router.server.close();
@@ -313,6 +323,7 @@ export class Master implements Controlled, StatsSource {
   private cleanup(): void {
     this.fifos.close(this.cfg.vacuum);
     this.statsServer?.server.close();
+    this.container.close();
     if (this.cfg.vacuum && this.statsServer?.unixPath) rmSync(this.statsServer.unixPath, { force: true });
     if (this.pidfile) removePidfile(this.pidfile);
     if (this.cfg.pidfile2) removePidfile(resolve(this.cfg.pidfile2));

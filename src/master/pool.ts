@@ -13,6 +13,7 @@ import * as log from '../log.js';
 import type { Upstream } from '../router/exchange.js';
 import { createUpstream } from '../router/upstream.js';
 import { softFdLimit } from '../sys/fdlimit.js';
+import { killedByOom } from '../sys/cgroup.js';
 import type { MemorySample } from '../sys/memory.js';
 import { EXIT_LOAD_ERROR, type ToMaster } from '../worker/protocol.js';
 import { backoffMs, canMove, failuresAfter } from './lifecycle.js';
@@ -457,6 +458,7 @@ export class Pool {
     if (!this.transition(w, 'gone')) return;
     const up = w.upstream;
     const how = failedSpawn || (signal ? `killed by signal ${signal}` : `exit code ${code}`);
+    if (killedByOom(w.label, signal)) this.recycles.set('oom', (this.recycles.get('oom') ?? 0) + 1); // the kernel's OOM killer (sys/cgroup.ts)
     const asked = was === 'stopping' || was === 'draining';
     if (!asked) this.crashes++;
     const h = this.history.get(w.id);

@@ -27,6 +27,8 @@ export const RECYCLE_REASONS = [
   'hung',
   'memory-budget',
   'evil-memory-budget',
+  // Not tsws's decision: the kernel's OOM killer took a worker (the cgroup's limit, or the host's memory).
+  'oom',
 ] as const;
 export type RecycleReason = (typeof RECYCLE_REASONS)[number];
 

@@ -30,3 +30,11 @@ test('a limit the user set is kept; one below the memory limit is a warning that
   assert.match(env.note!.text, /^NODE_OPTIONS sets --max-old-space-size=300/);
   assert.deepEqual(heapLimit(cfg({ 'reload-on-rss': '700', 'worker-node-args': '--max-old-space-size=2048' }), {}, 524 * MiB), { args: [], note: null });
 });
+
+test('memory-budget = auto: the cgroup\'s memory limit less a tenth (at least 32 MiB), none outside a limit', async () => {
+  const { autoMemoryBudget } = await import('../../src/sys/cgroup.js');
+  const limits = (memory: number | null) => ({ version: 2 as const, memory, cpus: null, memoryDir: null, memoryVersion: 2 as const });
+  assert.equal(autoMemoryBudget(limits(1024 * MiB)), 1024 * MiB - 102.4 * MiB);
+  assert.equal(autoMemoryBudget(limits(200 * MiB)), 168 * MiB);
+  assert.equal(autoMemoryBudget(limits(null)), 0);
+});

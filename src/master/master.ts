@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigErrors, EX_CONFIG } from '../config/errors.js';
+import { EX_CONFIG } from '../config/errors.js';
 import type { Loaded, Sources } from '../config/load.js';
 import type { Config } from '../config/options.js';
 import { parseAddress } from '../config/values.js';
@@ -19,8 +19,8 @@ import { StartupError } from '../sys/startup-error.js';
 import { removePidfile, writePidfile } from '../sys/pidfile.js';
 import { AppLoadError, Pool, poolOptionsFrom } from './pool.js';
 import { Reloader } from './reload.js';
-import { noteHeap, ProcessSpawner, resolveModule, spawnOptionsFrom } from './spawner.js';
-import { reread, show, type Reread } from './reconfigure.js';
+import { noteHeap, ProcessSpawner, spawnOptionsFrom } from './spawner.js';
+import { rereadChecked, show } from './reconfigure.js';
 import { dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
 import { statusTable } from '../stats/status.js';
 import { activatedSocket, notify } from '../sys/systemd.js';
@@ -223,26 +223,18 @@ export class Master implements Controlled, StatsSource {
 
   /** Read the configuration again and apply what a reload can; false (nothing changed) if it has errors. */
   private reconfigure(why: string): boolean {
-    let r: Reread | null = null;
-    let modulePath = '';
-    const errors: string[] = [];
-    try {
-      r = reread(this.cfg, this.sources);
-      const m = resolveModule(r.config.module!, r.loaded); // reread() refuses a configuration without one
-      if ('problem' in m) errors.push(m.problem);
-      else modulePath = m.path;
-      errors.push(...this.impossibleLimits(r.config, r.loaded.setBy));
-      const fit = this.container.memoryFit(r.config, r.loaded.setBy);
-      if (fit && r.config['memory-fit-check']) errors.push(fit);
-    } catch (e) {
-      errors.push(...(e instanceof ConfigErrors ? e.errors.map((x) => x.message) : [String((e as Error)?.message ?? e)]));
-    }
-    if (!r || errors.length) {
+    const checked = rereadChecked(this.cfg, this.sources, (c, setBy) => {
+      const fit = this.container.memoryFit(c, setBy);
+      return [...this.impossibleLimits(c, setBy), ...(fit && c['memory-fit-check'] ? [fit] : [])];
+    });
+    if ('errors' in checked) {
+      const { errors } = checked;
       for (const m of errors) log.warn(`reload refused: ${m}`);
       log.warn(`reload (${why}) refused: ${errors.length} configuration error${errors.length === 1 ? '' : 's'}; the running workers and configuration stay`);
       notify({ STATUS: 'reload refused: configuration errors (see the log); still serving' });
       return false;
     }
+    const { r, modulePath } = checked;
     for (const w of r.loaded.warnings) if (!this.warnings.includes(w)) log.warn(w);
     this.warnings = r.loaded.warnings;
     for (const m of r.needRestart) log.warn(m);

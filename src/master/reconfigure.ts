@@ -7,6 +7,7 @@ import { ConfigErrors } from '../config/errors.js';
 import { loadConfig, type Loaded, type Sources } from '../config/load.js';
 import { missingRequired } from '../config/rules.js';
 import { OPTION_NAMES, spec, type Config, type OptionName } from '../config/options.js';
+import { resolveModule } from './spawner.js';
 
 export interface Reread {
   /** What to run with: new values of the reloadable options, running values of the others. */
@@ -50,4 +51,23 @@ export function reread(running: Config, sources: Sources): Reread {
   const missing = missingRequired(config, true);
   if (missing.length) throw new ConfigErrors(missing, loaded.warnings);
   return { config, loaded, applied, needRestart };
+}
+
+/**
+ * reread(), then the module resolved and `checks` run on the new configuration (limits a fresh worker already
+ * exceeds, the container's memory fit): the new configuration and module, or every problem found.
+ */
+export function rereadChecked(
+  running: Config,
+  sources: Sources,
+  checks: (config: Config, setBy: ReadonlyMap<string, string>) => string[],
+): { r: Reread; modulePath: string } | { errors: string[] } {
+  try {
+    const r = reread(running, sources);
+    const m = resolveModule(r.config.module!, r.loaded); // reread() refuses a configuration without one
+    const errors = [...('problem' in m ? [m.problem] : []), ...checks(r.config, r.loaded.setBy)];
+    return errors.length || 'problem' in m ? { errors } : { r, modulePath: m.path };
+  } catch (e) {
+    return { errors: e instanceof ConfigErrors ? e.errors.map((x) => x.message) : [String((e as Error)?.message ?? e)] };
+  }
 }

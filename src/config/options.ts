@@ -323,6 +323,19 @@ export const OPTIONS = {
       'log line of every memory recycle show which routes grow workers. On by itself when reload-on-rss, ' +
       'reload-on-as, their evil- forms or memory-budget is set; it costs a worker two ~3 µs reads per request.',
   },
+  'memory-snapshot-dir': {
+    type: 'path', group: 'recycling', default: null, reload: true,
+    help: 'Write a heap snapshot here from a worker recycled for memory, once its requests are done',
+    details:
+      'The evidence of a leak, from the worker that had it: taken after the worker has drained and before it ' +
+      'stops (worker-reload-mercy still bounds it), at most one per memory-snapshot-interval, and only while the ' +
+      'memory budget has room for a second copy of the worker (writing a snapshot can take as much again). ' +
+      'The log names the file; open it in Chrome DevTools (Memory) to see what holds the memory.',
+  },
+  'memory-snapshot-interval': {
+    type: 'duration', group: 'recycling', default: 600, reload: true,
+    help: 'At most one heap snapshot per this long (memory-snapshot-dir)',
+  },
   'recycle-concurrency': {
     type: 'count', group: 'recycling', default: 0, reload: true,
     help: 'Graceful memory recycles draining at once, at most (0 = no limit); kills and the memory budget are exempt',

@@ -2,11 +2,16 @@
 // container's memory limit counts it. Per-worker caps (reload-on-rss) bound each worker; a pool whose workers
 // grow together can still outgrow its container with every worker under its cap, and then the kernel's OOM
 // killer ends an arbitrary process, requests and all. This recycles the biggest worker first, gracefully.
+// The heap snapshots of memory recycles (memory-snapshot-dir) are taken only where the budget has room.
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import { mib, type MemorySample } from '../sys/memory.js';
 import { grownMost } from './route-table.js';
-import type { Supervised, Worker } from './worker-handle.js';
+import type { RecycleReason, Supervised, Worker } from './worker-handle.js';
+
+/** Recycles that leave a heap snapshot behind (memory-snapshot-dir): graceful ones, for memory. */
+const SNAPSHOT_CAUSES: ReadonlySet<RecycleReason> = new Set(['reload-on-rss', 'reload-on-as', 'memory-budget']);
 
 /** The estimate of one check's growth forgets a spike over ~50 checks (0.98^50 ≈ 0.36). */
 const GROWTH_DECAY = 0.98;
@@ -31,7 +36,10 @@ export class MemoryBudget {
     private readonly hold: (on: boolean) => void,
   ) {}
 
+  private snapshots: { dir: string | null; everyMs: number } = { dir: null, everyMs: 0 };
+
   configure(cfg: Config): void {
+    this.snapshots = { dir: cfg['memory-snapshot-dir'], everyMs: cfg['memory-snapshot-interval'] * 1000 };
     this.threads = cfg.threads;
     this.soft = cfg['memory-budget'];
     this.hard = cfg['evil-memory-budget'];
@@ -117,6 +125,32 @@ export class MemoryBudget {
     this.held = on;
     this.hold(on);
     if (on) log.info(`memory-budget: the tree's rss is ${mib(total)} of ${mib(this.soft)}; new requests wait until a recycled worker has exited`);
+  }
+
+  private lastSnapshot = 0;
+
+  /**
+   * memory-snapshot-dir: the file a worker recycled for memory writes its heap snapshot to, once drained, or
+   * null: not asked for, not a memory recycle, one already within memory-snapshot-interval, or no room in the
+   * memory budget for the copy writing one can take.
+   */
+  snapshotFor(w: Worker, cause: RecycleReason): string | null {
+    const dir = this.snapshots.dir;
+    if (!dir || !SNAPSHOT_CAUSES.has(cause)) return null;
+    const now = Date.now();
+    if (this.lastSnapshot && now - this.lastSnapshot < this.snapshots.everyMs) return null;
+    if (!this.roomFor(w.memory?.rss ?? 0)) {
+      log.info(`${w.label}: no heap snapshot: the memory budget has no room for one`);
+      return null;
+    }
+    this.lastSnapshot = now;
+    return join(resolve(dir), `tsws-worker${w.id}-pid${w.pid}-${new Date(now).toISOString().replace(/[:.]/g, '-')}.heapsnapshot`);
+  }
+
+  /** Is there room for `bytes` more (a heap snapshot's copy)? Always, without a budget. */
+  roomFor(bytes: number): boolean {
+    const limit = this.soft || this.hard;
+    return !limit || this.treeMemory().total + bytes <= limit;
   }
 
   /** Is there room for one more worker (a spare), and still for a recycle's replacement? Always, without a budget. */

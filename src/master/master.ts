@@ -17,8 +17,8 @@ import { daemonReady } from '../sys/daemon.js';
 import { bind } from '../sys/listen.js';
 import { StartupError } from '../sys/startup-error.js';
 import { removePidfile, writePidfile } from '../sys/pidfile.js';
-import { AppLoadError, Pool, poolOptionsFrom } from './pool.js';
-import { Reloader } from './reload.js';
+import { AppLoadError, Pool, poolOptionsFrom, type PoolOptions } from './pool.js';
+import { Reloader, type Reloaded } from './reload.js';
 import { noteHeap, ProcessSpawner, spawnOptionsFrom } from './spawner.js';
 import { rereadChecked, show } from './reconfigure.js';
 import { dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
@@ -87,11 +87,16 @@ export class Master implements Controlled, StatsSource {
     });
     this.spawner = new ProcessSpawner(spawnOptionsFrom(cfg, this.modulePath, this.runtimeDir));
     noteHeap(this.spawner.opts, null);
-    this.pool = new Pool(poolOptionsFrom(cfg, (id) => this.watchdog.requestLimit(id), () => this.watchdog.roomForWorker()), this.router, this.spawner);
-    this.reloader = new Reloader(this.pool);
+    this.pool = new Pool(this.poolOptions(cfg), this.router, this.spawner);
+    this.reloader = new Reloader(this.pool, { ready: () => this.ready, reconfigure: (why) => this.reconfigure(why), done: (why, r, undo) => this.reloaded(why, r, undo) });
     this.watchdog = new Watchdog(cfg, this.pool, (on) => this.router.hold(on));
     this.fifos = new MasterFifos(cfg['master-fifo'].map((f) => resolve(f)), this);
     this.touches = [new TouchFiles(cfg['touch-reload'].map((f) => resolve(f)), false, this), new TouchFiles(cfg['touch-chain-reload'].map((f) => resolve(f)), true, this)];
+  }
+
+  private poolOptions(cfg: Config): PoolOptions {
+    const w = () => this.watchdog;
+    return poolOptionsFrom(cfg, (id) => w().requestLimit(id), () => w().roomForWorker(), (worker, cause) => w().snapshotFor(worker, cause));
   }
 
   /** The master's own beat: limits and heartbeats of every worker, and the touch files. */
@@ -160,7 +165,7 @@ export class Master implements Controlled, StatsSource {
     log.info(`tsws ${ready} (master pid ${process.pid})`);
     notify({ READY: '1', STATUS: ready });
     daemonReady();
-    this.runQueuedReload(); // a HUP during startup (a deploy racing a restart) reloads now
+    this.reloader.next(); // a HUP during startup (a deploy racing a restart) reloads now
     return done;
   }
 
@@ -179,50 +184,30 @@ export class Master implements Controlled, StatsSource {
     return Watchdog.impossibleLimits(cfg, fresh).map((p) => `${setBy.get(p.key) ?? 'configuration'}: ${p.key} ${p.problem}`);
   }
 
-  /** A reload asked for while another one runs (or before startup ended): it starts when that one ends. */
-  private queuedReload: { chain: boolean; why: string; asks: number } | null = null;
-
   /**
    * Every reload (HUP, --reload, touch files, the fifo) reads the configuration again first (reconfigure.ts).
-   * If not one new worker starts under it, the previous configuration comes back. One asked for while a
-   * reload runs is queued, not dropped: two deploys in a row must not leave half the workers on the older
-   * code (issue 10, finding 7). However many arrive meanwhile, one more reload follows, and it reads the
-   * files as they are then, so the newest configuration and code win.
+   * If not one new worker starts under it, the previous configuration comes back. Queued while another runs.
    */
   reload(chain: boolean, why: string): void {
-    if (this.stopping) return;
-    if (!this.ready || this.reloader.running) {
-      const asks = (this.queuedReload?.asks ?? 0) + 1;
-      this.queuedReload = { chain, why, asks };
-      log.info(`reload (${why}) queued: ${this.ready ? 'a reload is running' : 'still starting'}; it starts once that is done${asks > 1 ? ` (${asks} asked meanwhile: one reload, of the newest files)` : ''}`);
-      return;
+    if (!this.stopping) this.reloader.ask(chain, why);
+  }
+
+  private reloaded(why: string, { fresh, failed }: Reloaded, undo: () => void): void {
+    if (fresh.length === 0 && failed > 0 && !this.stopping) {
+      log.warn(`reload (${why}): no new worker started, so the previous configuration stays in force`);
+      undo();
+    } else if (fresh.length) {
+      // The app may have changed: the new workers' memory is the floor the next limits are checked against.
+      this.watchdog.setFresh(fresh);
+      for (const p of this.impossibleLimits(this.cfg, this.setBy)) log.warn(`after the reload: ${p}`);
     }
+    notify({ READY: '1', STATUS: `${fresh.length} worker(s) reloaded (${why}); ${this.pool.processes} serving` });
+  }
+
+  /** Read the configuration again and apply what a reload can: what undoes it, or null (nothing changed) if it has errors. */
+  private reconfigure(why: string): (() => void) | null {
     const previous = { cfg: this.cfg, modulePath: this.modulePath, setBy: this.setBy };
-    if (!this.reconfigure(why)) return this.runQueuedReload();
-    notify({ RELOADING: '1', STATUS: `reloading workers (${why})` });
-    void this.reloader.reload(chain, why).then(({ fresh, failed }) => {
-      if (fresh.length === 0 && failed > 0 && !this.stopping && this.cfg !== previous.cfg) {
-        log.warn(`reload (${why}): no new worker started, so the previous configuration stays in force`);
-        this.apply(previous.cfg, previous.modulePath, previous.setBy);
-      } else if (fresh.length) {
-        // The app may have changed: the new workers' memory is the floor the next limits are checked against.
-        this.watchdog.setFresh(fresh);
-        for (const p of this.impossibleLimits(this.cfg, this.setBy)) log.warn(`after the reload: ${p}`);
-      }
-      notify({ READY: '1', STATUS: `${fresh.length} worker(s) reloaded (${why}); ${this.pool.processes} serving` });
-      this.runQueuedReload();
-    });
-  }
-
-  private runQueuedReload(): void {
-    const q = this.queuedReload;
-    if (!q || this.stopping || !this.ready || this.reloader.running) return;
-    this.queuedReload = null;
-    this.reload(q.chain, `${q.why}, queued`);
-  }
-
-  /** Read the configuration again and apply what a reload can; false (nothing changed) if it has errors. */
-  private reconfigure(why: string): boolean {
+    const undo = () => this.cfg !== previous.cfg && this.apply(previous.cfg, previous.modulePath, previous.setBy);
     const checked = rereadChecked(this.cfg, this.sources, (c, setBy) => {
       const fit = this.container.memoryFit(c, setBy);
       return [...this.impossibleLimits(c, setBy), ...(fit && c['memory-fit-check'] ? [fit] : [])];
@@ -232,16 +217,16 @@ export class Master implements Controlled, StatsSource {
       for (const m of errors) log.warn(`reload refused: ${m}`);
       log.warn(`reload (${why}) refused: ${errors.length} configuration error${errors.length === 1 ? '' : 's'}; the running workers and configuration stay`);
       notify({ STATUS: 'reload refused: configuration errors (see the log); still serving' });
-      return false;
+      return null;
     }
     const { r, modulePath } = checked;
     for (const w of r.loaded.warnings) if (!this.warnings.includes(w)) log.warn(w);
     this.warnings = r.loaded.warnings;
     for (const m of r.needRestart) log.warn(m);
-    if (r.applied.length === 0 && modulePath === this.modulePath) return true;
+    if (r.applied.length === 0 && modulePath === this.modulePath) return undo;
     log.info(`reload applies ${r.applied.map((n) => `${n} = ${show(r.config[n])}`).join(', ') || `module ${modulePath}`}`);
     this.apply(r.config, modulePath, r.loaded.setBy);
-    return true;
+    return undo;
   }
 
   /** Hand a configuration to every part that reads one: the watchdog, the router, the pool, the tick. */
@@ -255,7 +240,7 @@ export class Master implements Controlled, StatsSource {
     const before = this.spawner.opts;
     this.spawner.opts = spawnOptionsFrom(cfg, this.modulePath, this.runtimeDir);
     noteHeap(this.spawner.opts, before);
-    this.pool.configure(poolOptionsFrom(cfg, (id) => this.watchdog.requestLimit(id), () => this.watchdog.roomForWorker()));
+    this.pool.configure(this.poolOptions(cfg));
     if (intervalChanged) this.startTick();
   }
 

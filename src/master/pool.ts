@@ -35,13 +35,15 @@ export interface PoolOptions {
   readonly recycleConcurrency: number;
   /** Does the memory budget leave room for one more worker (a spare)? */
   readonly roomForWorker: () => boolean;
+  /** Where a worker recycled for `cause` writes its heap snapshot before it stops, or null (memory-snapshot-dir). */
+  readonly snapshotFor: (w: Worker, cause: RecycleReason) => string | null;
 }
 
 /** The recycles that recycle-concurrency paces: a worker over its own memory limit can wait its turn. */
 const PACED: ReadonlySet<RecycleReason> = new Set(['reload-on-rss', 'reload-on-as']);
 
 /** The pool's slice of the configuration; `requestLimit` is the watchdog's (max-requests with delta and jitter). */
-export function poolOptionsFrom(cfg: Config, requestLimit: (id: number) => number, roomForWorker: () => boolean): PoolOptions {
+export function poolOptionsFrom(cfg: Config, requestLimit: (id: number) => number, roomForWorker: () => boolean, snapshotFor: PoolOptions['snapshotFor']): PoolOptions {
   return {
     processes: cfg.processes,
     mercyMs: cfg['worker-reload-mercy'] * 1000,
@@ -50,6 +52,7 @@ export function poolOptionsFrom(cfg: Config, requestLimit: (id: number) => numbe
     spares: cfg['spare-workers'],
     recycleConcurrency: cfg['recycle-concurrency'],
     roomForWorker,
+    snapshotFor,
   };
 }
 
@@ -414,6 +417,11 @@ export class Pool {
         w.routes.add(m.intervals);
         this.routes.add(m.intervals);
         break;
+      case 'snapshot':
+        if (m.error) log.warn(`${w.label}: heap snapshot ${m.file} failed: ${m.error}`);
+        else log.info(`${w.label}: heap snapshot written to ${m.file} (${(m.bytes / 1024 / 1024).toFixed(0)} MiB in ${(m.ms / 1000).toFixed(1)}s): open it in Chrome DevTools → Memory`);
+        this.transition(w, 'stopping');
+        break;
     }
   }
 
@@ -549,7 +557,12 @@ export class Pool {
   /** The router reports that a draining worker has nothing in flight. */
   drained(up: Upstream): void {
     const w = this.byUpstream.get(up);
-    if (w?.state === 'draining') this.transition(w, 'stopping');
+    if (w?.life.state !== 'draining') return;
+    // A worker recycled for memory may first write a heap snapshot (memory-snapshot-dir): the evidence of
+    // what grew, taken once its requests are done. It stops once the snapshot is written (or at mercy).
+    const file = w.life.cause ? this.opts.snapshotFor(w, w.life.cause) : null;
+    if (file) w.send({ type: 'snapshot', file });
+    else this.transition(w, 'stopping');
   }
 
   /** SIGKILL now; with a `cause`, a watchdog kill counted like a recycle (its slot is refilled at once). */

@@ -236,6 +236,11 @@ export class Watchdog {
     return null;
   }
 
+  /** memory-snapshot-dir: where a worker recycled for `cause` writes its heap snapshot, or null (budget.ts). */
+  snapshotFor(w: Worker, cause: RecycleReason): string | null {
+    return this.budget.snapshotFor(w, cause);
+  }
+
   /** Is there room in the memory budget for one more worker (a spare)? Always, without a budget. */
   roomForWorker(): boolean {
     return this.budget.roomForWorker(this.freshMemory);

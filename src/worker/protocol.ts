@@ -26,14 +26,18 @@ export type ToMaster =
   | { readonly type: 'exception'; readonly error: string; readonly fatal: boolean }
   | { readonly type: 'pong'; readonly seq: number }
   /** Intervals between major GCs since the last report (route-memory.ts). */
-  | { readonly type: 'routes'; readonly intervals: RouteInterval[] };
+  | { readonly type: 'routes'; readonly intervals: RouteInterval[] }
+  /** The heap snapshot asked for is written (its size and how long it took), or failed. */
+  | { readonly type: 'snapshot'; readonly file: string; readonly bytes: number; readonly ms: number; readonly error?: string };
 
 export type ToWorker =
   /** The router sends no new request: end responses in flight with Connection: close. */
   | { readonly type: 'drain' }
   /** Nothing is in flight any more (the router made sure): close and exit. */
   | { readonly type: 'stop' }
-  | { readonly type: 'ping'; readonly seq: number };
+  | { readonly type: 'ping'; readonly seq: number }
+  /** Drained, recycled for memory: write a heap snapshot to `file` before the stop that follows. */
+  | { readonly type: 'snapshot'; readonly file: string };
 
 /** Exit code of a worker whose app failed to load (uWSGI's UWSGI_FAILED_APP_CODE). */
 export const EXIT_LOAD_ERROR = 22;

@@ -11,8 +11,9 @@
 // path with numeric, uuid and long hex segments collapsed to :id.
 import type { IncomingMessage } from 'node:http';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
-import type { RouteInterval } from './protocol.js';
+import { statSync } from 'node:fs';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+import type { RouteInterval, ToMaster } from './protocol.js';
 
 /** Distinct routes a worker keeps apart; the rest count as "other" (a path with ids nobody collapsed). */
 const MAX_ROUTES = 100;
@@ -87,5 +88,16 @@ export class RouteMemory {
     const intervals = this.intervals;
     this.intervals = [];
     this.report(intervals);
+  }
+}
+
+/** Write a heap snapshot (synchronous: the worker is drained, nothing waits on it) and say how it went. */
+export function heapSnapshot(file: string): ToMaster {
+  const t0 = performance.now();
+  try {
+    writeHeapSnapshot(file);
+    return { type: 'snapshot', file, bytes: statSync(file).size, ms: performance.now() - t0 };
+  } catch (e) {
+    return { type: 'snapshot', file, bytes: 0, ms: 0, error: (e as Error).message };
   }
 }

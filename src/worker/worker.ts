@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { importApp, type App } from './app.js';
 import { installListenHook, listened, onListen, ownServer } from './listen-hook.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from './protocol.js';
-import { RouteMemory } from './route-memory.js';
+import { heapSnapshot, RouteMemory } from './route-memory.js';
 
 const boot = JSON.parse(process.argv[2]) as WorkerBoot;
 process.title = boot.title;
@@ -246,6 +246,8 @@ process.on('message', (msg: ToWorker) => {
     stop();
   } else if (msg.type === 'ping') {
     send({ type: 'pong', seq: msg.seq });
+  } else if (msg.type === 'snapshot') {
+    send(heapSnapshot(msg.file));
   }
 });
 

@@ -18,7 +18,7 @@ function setup(processes = 2, extra: Partial<PoolOptions> = {}) {
   const spawner = new FakeSpawner();
   const router = new FakeRouter();
   const clock = new FakeClock();
-  const pool = new Pool({ processes, mercyMs: 30_000, needApp: false, requestLimit: () => 0, spares: 0, recycleConcurrency: 0, roomForWorker: () => true, ...extra }, router, spawner, clock);
+  const pool = new Pool({ processes, mercyMs: 30_000, needApp: false, requestLimit: () => 0, spares: 0, recycleConcurrency: 0, roomForWorker: () => true, snapshotFor: () => null, ...extra }, router, spawner, clock);
   router.pool = pool;
   return { spawner, router, clock, pool };
 }
@@ -31,6 +31,9 @@ async function started(processes = 2, extra: Partial<PoolOptions> = {}) {
   await done;
   return s;
 }
+
+/** The reload order alone: the master's configuration steps are not part of these tests. */
+const reloader = (pool: Pool) => new Reloader(pool, { ready: () => true, reconfigure: () => () => {}, done: () => {} });
 
 const states = (pool: Pool) => pool.workers().map((w) => `${w.id}:${w.state}`);
 
@@ -102,8 +105,8 @@ test('recycle: the slot is refilled at once, the old worker drains, then is told
 
 test('a reload: each new worker takes its slot once ready, then the old one drains; capacity never dips', async () => {
   const { spawner, pool } = await started(2);
-  const reloader = new Reloader(pool);
-  const done = reloader.reload(false, 'test');
+  const r0 = reloader(pool);
+  const done = r0.reload(false, 'test');
   await Promise.resolve();
   assert.equal(spawner.children.length, 4);
   assert.deepEqual(states(pool), ['1:serving', '1:spawning', '2:serving', '2:spawning']);
@@ -113,12 +116,12 @@ test('a reload: each new worker takes its slot once ready, then the old one drai
   const r = await done;
   assert.equal(r.fresh.length, 2);
   assert.equal(r.failed, 0);
-  assert.equal(reloader.running, false);
+  assert.equal(r0.running, false);
 });
 
 test('a failed chain reload stops at the first new worker that does not start, and the old one keeps serving', async () => {
   const { spawner, pool } = await started(3);
-  const done = new Reloader(pool).reload(true, 'deploy');
+  const done = reloader(pool).reload(true, 'deploy');
   await Promise.resolve();
   assert.equal(spawner.children.length, 4, 'a chain replaces one slot at a time');
   spawner.children[3].exit(22); // the new code cannot load
@@ -132,7 +135,7 @@ test('a failed chain reload stops at the first new worker that does not start, a
 
 test('a reload whose old worker crashes meanwhile: its successor takes the slot, no extra spawn', async () => {
   const { spawner, pool } = await started(1);
-  const done = new Reloader(pool).reload(false, 'deploy');
+  const done = reloader(pool).reload(false, 'deploy');
   await Promise.resolve();
   spawner.children[0].exit(null, 'SIGSEGV');
   assert.equal(spawner.children.length, 2, 'the starting successor holds the slot');
@@ -225,7 +228,7 @@ test('spare-workers: a spare starts beside the pool, stands by outside the route
   assert.deepEqual(states(pool), ['0:spawning', '1:stopping', '1:serving', '2:serving']);
   // A reload replaces the spares too: spares of the old code must not take a slot later.
   spawner.children[3].ready();
-  void new Reloader(pool).reload(false, 'deploy');
+  void reloader(pool).reload(false, 'deploy');
   assert.equal(pool.workers().filter((w) => w.id === 0 && w.state === 'stopping').length, 1);
 });
 

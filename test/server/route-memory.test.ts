@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { collapsePath } from '../../src/worker/route-memory.js';
-import { APPS, load, request, startTsws, waitFor } from '../helpers/tsws.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { APPS, load, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
 
 test('paths without a route template collapse ids: numbers, uuids and long hex', () => {
   assert.equal(collapsePath('/users/42/orders/550e8400-e29b-41d4-a716-446655440000?x=1'), '/users/:id/orders/:id');
@@ -42,5 +44,19 @@ test('leak attribution: POST /leak is named the top grower in stats, /metrics an
   // The first recycle comes after a few intervals: its figure is rough, its order already right.
   assert.match(recycle[1], /^POST \/leak \(\+\d+ MiB\/request over \d+\)/);
   ctx.diagnostic(`figure: ${rows.map((r) => `${r.route} ${(r.bytes_per_request / 1024 / 1024).toFixed(2)} MiB/request over ${r.requests}`).join('; ')}`);
+  assert.equal(await t.stop(), 0);
+});
+
+test('memory-snapshot-dir: a worker recycled for memory writes a heap snapshot once drained, named in the log; at most one per interval', async () => {
+  const dir = tempDir();
+  const t = await startTsws({ ini: `module = ${APPS}/heap-grow.js\nprocesses = 1\nreload-on-rss = 150\nmemory-snapshot-dir = ${dir}\nmemory-snapshot-interval = 1h\ndisable-logging = true` });
+  for (let i = 0; i < 30 && (t.output().match(/recycling: rss/g)?.length ?? 0) < 2; i++) assert.equal((await request(`${t.url}/grow/10`)).status, 200);
+  const m = await t.waitForLog(/worker 1 \(pid \d+\): heap snapshot written to (\S+\.heapsnapshot) \((\d+) MiB in [\d.]+s\)/);
+  const file = m[1];
+  assert.equal(dirname(file), dir);
+  // A V8 heap snapshot is JSON that starts with its meta header.
+  assert.match(readFileSync(file, 'utf8').slice(0, 40), /^\{"snapshot":\{"meta":/);
+  await waitFor('a second memory recycle', () => (t.output().match(/recycling: rss/g)?.length ?? 0) >= 2 || null);
+  assert.equal(readdirSync(dir).length, 1, 'one snapshot per memory-snapshot-interval');
   assert.equal(await t.stop(), 0);
 });

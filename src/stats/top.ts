@@ -26,7 +26,7 @@ interface Doc {
   listen_queue: number;
   load: number;
   workers: W[];
-  tsws?: { uptime: number; requests: number; recycles: Record<string, number>; master?: { rss: number; heap_used: number; fds: number } };
+  tsws?: { uptime: number; requests: number; recycles: Record<string, number>; master?: { rss: number; heap_used: number; fds: number }; routes?: { route: string; requests: number; bytes_per_request: number }[] };
 }
 
 function fetchStats(address: string): Promise<Doc> {
@@ -91,6 +91,11 @@ export function renderFrame(doc: Doc, prev: { doc: Doc; at: number } | null, now
     lines.push(
       `${String(w.id).padStart(3)} ${String(w.pid).padStart(7)} ${w.status.padEnd(9).slice(0, 9)} ${String(w.delta_requests).padStart(6)} ${wr.toFixed(0).padStart(5)} ${(w.avg_rt / 1000).toFixed(1).padStart(7)} ${human(w.rss).padStart(6)} ${w.cpu === undefined ? '    -' : w.cpu.toFixed(0).padStart(5)} ${String(Math.max(0, w.respawn_count - 1)).padStart(3)} ${reason}`,
     );
+  }
+  // Which routes keep memory (issue 14): the top ones, when workers report them.
+  const routes = (doc.tsws?.routes ?? []).filter((r) => r.requests > 0).slice(0, 3);
+  if (routes.length) {
+    lines.push('', `memory kept per request: ${routes.map((r) => `${r.route} ${r.bytes_per_request >= 0 ? '+' : '-'}${human(Math.abs(r.bytes_per_request))} (${r.requests})`).join(', ')}`);
   }
   const room = Math.max(5, height - 1);
   const shown = lines.length > room ? [...lines.slice(0, room - 1), `... ${lines.length - room + 1} more workers`] : lines;

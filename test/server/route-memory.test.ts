@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { collapsePath } from '../../src/worker/route-memory.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { APPS, load, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
+import { APPS, load, request, runTsws, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
 
 test('paths without a route template collapse ids: numbers, uuids and long hex', () => {
   assert.equal(collapsePath('/users/42/orders/550e8400-e29b-41d4-a716-446655440000?x=1'), '/users/:id/orders/:id');
@@ -34,7 +34,9 @@ test('leak attribution: POST /leak is named the top grower in stats, /metrics an
   const by = (route: string) => rows.find((r) => r.route === route)!;
   assert.equal(rows[0].route, 'POST /leak', JSON.stringify(rows));
   assert.ok(by('POST /leak').bytes_per_request > 15 * 1024 * 1024, JSON.stringify(by('POST /leak')));
-  assert.ok(Math.abs(by('GET /clean').bytes_per_request) < 2 * 1024 * 1024, JSON.stringify(rows));
+  // Near zero: within what an estimate over a few hundred GC intervals can tell (±3 MiB against /leak's 20;
+  // 0.5–1.8 MiB in runs here), while a per-request RSS reading put it at +8.6.
+  assert.ok(Math.abs(by('GET /clean').bytes_per_request) < 3 * 1024 * 1024, JSON.stringify(rows));
   assert.ok(by('GET /noise/:id'), 'the route template, not the path');
   const metrics = (await request(stats + '/metrics')).body;
   assert.match(metrics, /tsws_route_memory_growth_bytes_total\{route="POST \/leak"\} \d{8,}/);
@@ -43,6 +45,8 @@ test('leak attribution: POST /leak is named the top grower in stats, /metrics an
   assert.ok(recycle, t.output());
   // The first recycle comes after a few intervals: its figure is rough, its order already right.
   assert.match(recycle[1], /^POST \/leak \(\+\d+ MiB\/request over \d+\)/);
+  const top = await runTsws(['top', stats], { input: '', timeoutMs: 5000, env: { TERM: 'dumb' } });
+  assert.match(top.stdout, /memory kept per request: POST \/leak \+\d+M \(\d+\)/);
   ctx.diagnostic(`figure: ${rows.map((r) => `${r.route} ${(r.bytes_per_request / 1024 / 1024).toFixed(2)} MiB/request over ${r.requests}`).join('; ')}`);
   assert.equal(await t.stop(), 0);
 });

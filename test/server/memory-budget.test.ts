@@ -60,7 +60,10 @@ test('a JS heap that grows past V8\'s default limit (a 1 GiB cgroup: 524 MiB) un
   const cg = makeTestCgroup();
   if (typeof cg === 'string') return ctx.skip(`a 1 GiB test cgroup is needed: ${cg}`);
   cg.memory(1024 * 1024 * 1024);
-  const t = await startTsws({ ini: `module = ${APPS}/heap-grow.js\nprocesses = 1\nreload-on-rss = 700\nmaster-interval = 0.2`, prefix: cg.prefix });
+  // The cgroup is here to make V8's default heap limit small (524 MiB), as a container does. The memory-fit
+  // check would refuse this pool (a replacement at 700 MiB beside a worker at 700 MiB does not fit 1 GiB);
+  // it is not what is tested, and a replacement starts at ~50 MiB.
+  const t = await startTsws({ ini: `module = ${APPS}/heap-grow.js\nprocesses = 1\nreload-on-rss = 700\nmemory-fit-check = false\nmaster-interval = 0.2`, prefix: cg.prefix });
   await t.waitForLog(/workers' JavaScript heap limit raised to 875 MiB \(V8's default here is \d+ MiB, below reload-on-rss 700 MiB/);
   let ok = 0;
   const failed: string[] = [];

@@ -414,8 +414,7 @@ export class Pool {
         w.pong(m.seq);
         break;
       case 'routes':
-        w.routes.add(m.intervals);
-        this.routes.add(m.intervals);
+        this.routes.add(w.routes.add(m.intervals));
         break;
       case 'snapshot':
         if (m.error) log.warn(`${w.label}: heap snapshot ${m.file} failed: ${m.error}`);

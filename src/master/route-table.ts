@@ -1,18 +1,32 @@
 // Memory growth by route, from what workers report (src/worker/route-memory.ts): for each interval between two
-// major GCs of a worker, the requests of each route and how much its live memory grew. Growth is modelled as
-// bytes kept per request of each route, growth ≈ Σ route_bytes × route_requests, and solved by least squares
-// over every interval seen (ridge-regularised, so a route seen in few intervals stays near 0 rather than
-// swinging): garbage a route allocates and drops averages out, what it keeps does not. Bounded: MAX_ROUTES
-// routes, the rest as "other", so an app with ids in its paths cannot grow it. One table for the pool (stats,
-// /metrics); each worker keeps its request counts, so its recycle's log line says "over N" of its own.
+// major GCs of a worker, the requests of each route that ended in it and how much its live memory grew. A
+// request's memory shows up around its own interval: what it allocates may be read at the GC before its end
+// (the GC its allocation set off), and what it drops is gone by the GC after. So each interval's growth is
+// modelled on the requests that ended in it, in the one before and in the one after:
+//   growth(k) ≈ Σ_route a·n(k) + b·n(k−1) + c·n(k+1)
+// solved by least squares over every interval seen (ridge-regularised, so a route seen in few intervals stays
+// near 0 rather than swinging); a route keeps a + b + c bytes per request. Garbage a route allocates and drops
+// shows as +x and −x in neighbouring intervals and cancels; what it keeps does not. Bounded: MAX_ROUTES routes,
+// the rest as "other", so an app with ids in its paths cannot grow it. One table for the pool (stats, /metrics);
+// each worker keeps its own request counts, so its recycle's log line says "over N" of its own.
 import { mib } from '../sys/memory.js';
 import type { RouteInterval } from '../worker/protocol.js';
 
 const MAX_ROUTES = 50;
+/** Lags modelled: the requests that ended in the interval before, in it, and in the one after. */
+const LAGS = 3;
+const DIM = MAX_ROUTES * LAGS;
 /** Ridge term, relative to the largest diagonal of XᵀX. */
-const RIDGE = 1e-6;
+const RIDGE = 0.02;
+/** The estimates are solved again at most this often (ms): a solve is ~1 M flops. */
+const SOLVE_EVERY_MS = 1000;
 
-export interface RouteRow {
+type Counts = RouteInterval[0];
+
+/** One modelled interval: the counts that ended before it, in it and after it, and its growth. */
+export type RouteRow = readonly [before: Counts, during: Counts, after: Counts, growth: number];
+
+export interface RouteFigures {
   readonly route: string;
   /** Requests counted in intervals. */
   readonly requests: number;
@@ -27,10 +41,10 @@ export class RouteTable {
   private readonly names: string[] = [];
   private readonly requests: number[] = [];
   private readonly grown: number[] = [];
-  /** XᵀX (row-major, MAX_ROUTES × MAX_ROUTES) and Xᵀy of the regression. */
-  private readonly xtx = new Float64Array(MAX_ROUTES * MAX_ROUTES);
-  private readonly xty = new Float64Array(MAX_ROUTES);
-  private solved: Float64Array | null = null;
+  /** XᵀX (row-major, DIM × DIM) and Xᵀy; feature lag × MAX_ROUTES + route. */
+  private readonly xtx = new Float64Array(DIM * DIM);
+  private readonly xty = new Float64Array(DIM);
+  private solved: { at: number; perRequest: Float64Array } | null = null;
 
   private slot(route: string): number {
     let i = this.index.get(route);
@@ -45,58 +59,42 @@ export class RouteTable {
     return i;
   }
 
-  add(intervals: readonly RouteInterval[]): void {
-    for (const [counts, growth] of intervals) {
-      const xs = counts.map(([route, n]) => [this.slot(route), n] as const);
+  add(rows: readonly RouteRow[]): void {
+    for (const [before, during, after, growth] of rows) {
+      const xs = [before, during, after].flatMap((counts, lag) => counts.map(([route, n]) => [lag * MAX_ROUTES + this.slot(route), n] as const));
       for (const [i, n] of xs) {
-        this.requests[i] += n;
         this.xty[i] += n * growth;
-        for (const [j, m] of xs) this.xtx[i * MAX_ROUTES + j] += n * m;
+        for (const [j, m] of xs) this.xtx[i * DIM + j] += n * m;
       }
-      this.solved = null;
-      if (growth <= 0) continue;
-      // The counter: this interval's growth shared by each route's estimated part in it (by requests while
-      // nothing is estimated to grow).
+      const own = during.map(([route, n]) => [this.slot(route), n] as const);
+      for (const [i, n] of own) this.requests[i] += n;
+      if (growth <= 0 || own.length === 0) continue;
+      // The counter: this interval's growth shared by its routes' estimated parts (by requests while nothing
+      // is estimated to grow).
       const est = this.estimates();
       let weight = 0;
-      for (const [i, n] of xs) weight += Math.max(0, est[i]) * n;
-      for (const [i, n] of xs) this.grown[i] += weight > 0 ? (growth * Math.max(0, est[i]) * n) / weight : (growth * n) / xs.reduce((s, [, k]) => s + k, 0);
+      for (const [i, n] of own) weight += Math.max(0, est[i]) * n;
+      const total = own.reduce((sum, [, n]) => sum + n, 0);
+      for (const [i, n] of own) this.grown[i] += weight > 0 ? (growth * Math.max(0, est[i]) * n) / weight : (growth * n) / total;
     }
   }
 
-  /** Bytes kept per request of each route: solves (XᵀX + λI) b = Xᵀy by Gaussian elimination (k ≤ 50). */
+  /** Bytes kept per request of each route (a + b + c), solved again at most every SOLVE_EVERY_MS. */
   private estimates(): Float64Array {
-    if (this.solved) return this.solved;
+    const now = performance.now();
+    if (this.solved && now - this.solved.at < SOLVE_EVERY_MS) return this.solved.perRequest;
     const k = this.names.length;
-    const a = new Float64Array(k * (k + 1));
-    let diag = 0;
-    for (let i = 0; i < k; i++) diag = Math.max(diag, this.xtx[i * MAX_ROUTES + i]);
-    const ridge = Math.max(diag * RIDGE, 1e-9);
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) a[i * (k + 1) + j] = this.xtx[i * MAX_ROUTES + j] + (i === j ? ridge : 0);
-      a[i * (k + 1) + k] = this.xty[i];
-    }
-    for (let c = 0; c < k; c++) {
-      let p = c;
-      for (let r = c + 1; r < k; r++) if (Math.abs(a[r * (k + 1) + c]) > Math.abs(a[p * (k + 1) + c])) p = r;
-      if (p !== c) for (let j = 0; j <= k; j++) [a[c * (k + 1) + j], a[p * (k + 1) + j]] = [a[p * (k + 1) + j], a[c * (k + 1) + j]];
-      const d = a[c * (k + 1) + c] || 1e-12;
-      for (let r = c + 1; r < k; r++) {
-        const f = a[r * (k + 1) + c] / d;
-        if (f !== 0) for (let j = c; j <= k; j++) a[r * (k + 1) + j] -= f * a[c * (k + 1) + j];
-      }
-    }
-    const b = new Float64Array(k);
-    for (let r = k - 1; r >= 0; r--) {
-      let s = a[r * (k + 1) + k];
-      for (let j = r + 1; j < k; j++) s -= a[r * (k + 1) + j] * b[j];
-      b[r] = s / (a[r * (k + 1) + r] || 1e-12);
-    }
-    return (this.solved = b);
+    const used = Array.from({ length: LAGS * k }, (_, f) => Math.floor(f / k) * MAX_ROUTES + (f % k));
+    const b = solve(used.map((i) => used.map((j) => this.xtx[i * DIM + j])), used.map((i) => this.xty[i]));
+    const perRequest = new Float64Array(k);
+    for (let f = 0; f < used.length; f++) perRequest[f % k] += b[f];
+    this.solved = { at: now, perRequest };
+    return perRequest;
   }
 
   /** Routes by estimated bytes kept per request, largest first. */
-  top(n = MAX_ROUTES): RouteRow[] {
+  top(n = MAX_ROUTES): RouteFigures[] {
+    this.solved = null; // a reader wants the newest figures
     const est = this.estimates();
     return this.names
       .map((route, i) => ({ route, requests: this.requests[i], perRequest: est[i], grown: this.grown[i] }))
@@ -109,11 +107,50 @@ export class RouteTable {
   }
 }
 
-/** A worker's own requests by route since it started, for "over N" in its recycle's log line. */
+/** (A + λI) x = y by Gaussian elimination with partial pivoting; λ relative to A's largest diagonal. */
+function solve(a: number[][], y: number[]): number[] {
+  const n = y.length;
+  const diag = Math.max(0, ...a.map((row, i) => row[i]));
+  const ridge = Math.max(diag * RIDGE, 1e-9);
+  const m = a.map((row, i) => [...row.map((v, j) => v + (i === j ? ridge : 0)), y[i]]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[p][c])) p = r;
+    [m[c], m[p]] = [m[p], m[c]];
+    const d = m[c][c] || 1e-12;
+    for (let r = c + 1; r < n; r++) {
+      const f = m[r][c] / d;
+      if (f !== 0) for (let j = c; j <= n; j++) m[r][j] -= f * m[c][j];
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let sum = m[r][n];
+    for (let j = r + 1; j < n; j++) sum -= m[r][j] * x[j];
+    x[r] = sum / (m[r][r] || 1e-12);
+  }
+  return x;
+}
+
+/**
+ * A worker's own requests by route since it started, for "over N" in its recycle's log line; and its last two
+ * intervals, so that each interval goes to the pool's table once the one after it has arrived.
+ */
 export class RouteCounts {
   readonly counts = new Map<string, number>();
-  add(intervals: readonly RouteInterval[]): void {
-    for (const [counts] of intervals) for (const [route, n] of counts) this.counts.set(route, (this.counts.get(route) ?? 0) + n);
+  private recent: RouteInterval[] = [];
+
+  /** Take a report; returns the rows it completes (each interval with its neighbours' counts). */
+  add(intervals: readonly RouteInterval[]): RouteRow[] {
+    const rows: RouteRow[] = [];
+    for (const iv of intervals) {
+      for (const [route, n] of iv[0]) this.counts.set(route, (this.counts.get(route) ?? 0) + n);
+      const cur = this.recent.at(-1);
+      if (cur) rows.push([this.recent.length === 2 ? this.recent[0][0] : [], cur[0], iv[0], cur[1]]);
+      this.recent.push(iv);
+      if (this.recent.length > 2) this.recent.shift();
+    }
+    return rows;
   }
 }
 

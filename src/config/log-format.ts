@@ -8,6 +8,8 @@
 export const LOG_FORMAT_VARS = [
   'addr', 'user', 'method', 'uri', 'proto', 'status', 'size', 'rsize', 'hsize', 'headers', 'cl', 'msecs', 'micros', 'secs',
   'wid', 'pid', 'host', 'uagent', 'referer', 'ltime', 'ftime', 'ctime', 'time', 'tmsecs', 'tmicros', 'epoch',
+  // tsws's own: the request id (request-id = true; '' without it).
+  'request_id',
 ] as const;
 
 export type LogFormatVar = (typeof LOG_FORMAT_VARS)[number];

@@ -260,7 +260,7 @@ const FAMILIES = {
     'log-date log-format-strftime log-master log-master-bufsize log-master-req-stream log-master-stream ' +
     'log-micros log-truncate log-x-forwarded-for logdate logfile-chmod logformat-strftime threaded-logger',
   loggers:
-    'log-drain log-encoder log-filter log-prefix log-req-encoder log-req-route log-route log-socket ' +
+    'log-drain log-filter log-prefix log-req-encoder log-req-route log-route log-socket ' +
     'log-syslog log-zeromq logger logger-list logger-req loggers-list logto2 notfound-log req-logger ' +
     'rsyslog-packet-size rsyslog-split-messages worker-log-encoder worker-log-req-encoder worker-logger ' +
     'worker-logger-req',

@@ -3,6 +3,7 @@
 // (Hop). Types only, importing none of the router's files, so that router, connection, upstream and body
 // reader depend on this file and never on each other in a circle.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Trace } from './trace.js';
 
 /** A keep-alive connection to a worker (connection.ts). */
 export interface Hop {
@@ -49,6 +50,8 @@ export interface Exchange {
   readonly bytesBefore: number;
   /** Request line and headers for the worker, without framing (see request-head.ts). */
   readonly head: string;
+  /** Request id and Server-Timing (trace.ts); null when both are off. */
+  readonly trace: Trace | null;
   /** The worker of the current attempt (null while reading the body or queued). */
   upstream: Upstream | null;
   /** When the current attempt was sent to its worker. */

@@ -139,6 +139,7 @@ export async function serve(loaded: Loaded): Promise<number> {
   forgetDaemonMarker();
   const launcher = cfg.daemonize !== null && !daemon;
   const startCwd = process.cwd();
+  log.setEncoder(cfg['log-encoder'] ?? 'text'); // before the first line, the warnings of the loader's
   const logProblem = logFileProblem(loaded, !launcher);
   if (!launcher) for (const w of loaded.warnings) log.warn(w);
   applyUmask(cfg.umask);

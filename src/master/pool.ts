@@ -16,6 +16,7 @@ import { softFdLimit } from '../sys/fdlimit.js';
 import { killedByOom } from '../sys/cgroup.js';
 import type { MemorySample } from '../sys/memory.js';
 import { EXIT_LOAD_ERROR, type ToMaster } from '../worker/protocol.js';
+import { appMetrics } from './app-metrics.js';
 import { backoffMs, canMove, failuresAfter } from './lifecycle.js';
 import { RouteTable } from './route-table.js';
 import type { Spawner } from './spawner.js';
@@ -413,6 +414,9 @@ export class Pool {
       case 'routes':
         w.routes.add(m.intervals);
         this.routes.add(m.intervals);
+        break;
+      case 'metrics':
+        appMetrics.received(w.id, w.pid, m.seq, m.metrics);
         break;
     }
   }

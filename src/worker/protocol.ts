@@ -17,6 +17,16 @@ export interface WorkerBoot {
 /** Between two major GCs: the requests that ended, by route, and how much live memory grew (bytes). */
 export type RouteInterval = [counts: [route: string, requests: number][], growth: number];
 
+/** One metric family of prom-client's registry as its getMetricsAsJSON() gives it (the app's own copy). */
+export interface AppMetric {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  /** prom-client's per-metric aggregation for its cluster mode: 'sum' (its default), 'omit', 'max', … */
+  readonly aggregator?: string;
+  readonly values: readonly { readonly value: number | null; readonly labels: Readonly<Record<string, string | number>>; readonly metricName?: string }[];
+}
+
 export type ToMaster =
   | { readonly type: 'ready' }
   /**
@@ -26,14 +36,21 @@ export type ToMaster =
   | { readonly type: 'exception'; readonly error: string; readonly fatal: boolean }
   | { readonly type: 'pong'; readonly seq: number }
   /** Intervals between major GCs since the last report (route-memory.ts). */
-  | { readonly type: 'routes'; readonly intervals: RouteInterval[] };
+  | { readonly type: 'routes'; readonly intervals: RouteInterval[] }
+  /**
+   * The app's prom-client registry (null: the app does not use prom-client), answering a `metrics` request
+   * (seq), or unasked (seq 0) as the worker stops, so that what it counted since the last scrape is kept.
+   */
+  | { readonly type: 'metrics'; readonly seq: number; readonly metrics: AppMetric[] | null };
 
 export type ToWorker =
   /** The router sends no new request: end responses in flight with Connection: close. */
   | { readonly type: 'drain' }
   /** Nothing is in flight any more (the router made sure): close and exit. */
   | { readonly type: 'stop' }
-  | { readonly type: 'ping'; readonly seq: number };
+  | { readonly type: 'ping'; readonly seq: number }
+  /** Send the app's prom-client registry (a scrape of /metrics). */
+  | { readonly type: 'metrics'; readonly seq: number };
 
 /** Exit code of a worker whose app failed to load (uWSGI's UWSGI_FAILED_APP_CODE). */
 export const EXIT_LOAD_ERROR = 22;

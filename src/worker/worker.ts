@@ -6,7 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIP, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { importApp, type App } from './app.js';
+import { importApp, splitModuleSpec, type App } from './app.js';
+import { appMetricsReader } from './app-metrics.js';
 import { installListenHook, listened, onListen, ownServer } from './listen-hook.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from './protocol.js';
 import { RouteMemory } from './route-memory.js';
@@ -146,6 +147,7 @@ function uncaught(err: unknown): void {
 process.on('uncaughtException', uncaught);
 process.on('unhandledRejection', uncaught);
 
+const appMetrics = appMetricsReader(splitModuleSpec(boot.module).path);
 const routeMemory = boot.routeMemory ? new RouteMemory((intervals) => send({ type: 'routes', intervals })) : null;
 
 const server = createServer(
@@ -243,9 +245,12 @@ process.on('message', (msg: ToWorker) => {
     for (const res of inflight) if (!res.headersSent) res.shouldKeepAlive = false;
     routeMemory?.flush(); // what grew this worker, before it goes (the master logs it with the recycle)
   } else if (msg.type === 'stop') {
-    stop();
+    // The app's metrics first, so that what it counted since the last scrape survives this worker.
+    void appMetrics().then((metrics) => (metrics ? send({ type: 'metrics', seq: 0, metrics }, stop) : stop()), stop);
   } else if (msg.type === 'ping') {
     send({ type: 'pong', seq: msg.seq });
+  } else if (msg.type === 'metrics') {
+    void appMetrics().then((metrics) => send({ type: 'metrics', seq: msg.seq, metrics }));
   }
 });
 

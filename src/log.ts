@@ -152,7 +152,7 @@ function stamp(): string {
 }
 
 /** `text` (uWSGI's lines) or `json` (log-encoder): set once at startup, before the first worker. */
-export function setEncoder(encoder: string): void {
+export function setEncoder(encoder: 'json' | 'text'): void {
   json = encoder === 'json';
 }
 

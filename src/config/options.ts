@@ -7,7 +7,7 @@
 // The vocabulary the checks need (config/log-format.ts) is imported, never the router or the master; the
 // one reading of the host a value needs (`processes = auto`: the cgroup's CPU quota) comes from sys/cgroup.ts.
 import { autoMemoryBudget, autoProcesses } from '../sys/cgroup.js';
-import { formatVarProblem, unknownFormatVars } from './log-format.js';
+import { encoderAdvice, formatVarProblem, unknownFormatVars } from './log-format.js';
 import { isPythonImportPath, pythonModuleAdvice } from './python-module.js';
 
 const HTTP_ONCE = 'tsws binds one http address (uWSGI binds each): keep one, and put several behind nginx';
@@ -444,17 +444,18 @@ export const OPTIONS = {
   },
   'log-encoder': {
     type: 'string', group: 'logging', default: 'text',
-    // uWSGI's log-encoder takes a template (`json {"msg":"${msg}"}`); tsws's JSON has fixed fields, so a
-    // template would be silently ignored: say so instead.
-    check: (v: string | null): CheckProblem[] =>
-      v === null || v === 'text' || v === 'json' ? [] : [{ problem: `unknown encoder ${JSON.stringify(v)}${v.startsWith('json ') ? ' (tsws\'s JSON lines have fixed fields: no template)' : ''}`, accepted: 'text or json' }],
+    // uWSGI's log-encoder is a chain of encoders with templates; real files carry them (`json:default {…}`,
+    // `format ${msg}`): a warning says what tsws does with the value instead of refusing the file.
+    advise: (v: string | null): string | null => encoderAdvice(v),
     help: 'json: every log line is one JSON object (requests, lifecycle, the app\'s output); text: uWSGI\'s lines',
     details:
       'With `json`, a request is `{"time","type":"request","wid","pid","method","uri","status","size","duration_ms",' +
       '"queue_ms","addr","request_id","retried",…}`, a lifecycle line `{"time","type":"tsws","level","msg"}` and a ' +
       'line of the app\'s output `{"time","type":"app","wid","pid","stream","msg"}` (or `"json"`: the line itself, ' +
       'when it is a JSON object). Values are escaped to ASCII, so a line parses whatever a client sent. ' +
-      'log-format still applies when set. uWSGI\'s name for a log line\'s shape; a restart applies a change.',
+      'log-format still applies to request lines when set. uWSGI\'s name for a log line\'s shape: its ' +
+      '`json:LOGGER {template}` is taken as json (fixed fields; a warning says the template is ignored), its other ' +
+      'encoders (format, prefix, nl, …) as text. A restart applies a change.',
   },
 
   // ---- Process control ---------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 // (Hop). Types only, importing none of the router's files, so that router, connection, upstream and body
 // reader depend on this file and never on each other in a circle.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Trace } from './trace.js';
 
 /** A keep-alive connection to a worker (connection.ts). */
 export interface Hop {
@@ -37,6 +36,13 @@ export interface Upstream {
    * in flight on this worker (a Node worker's `threads` are concurrent slots, not threads).
    */
   readonly coreRequests: number[];
+}
+
+/** What trace.ts adds to a request: its id ('' with request-id off) and header name as configured, and Server-Timing. */
+export interface Trace {
+  readonly id: string;
+  readonly header: string;
+  readonly timing: boolean;
 }
 
 /** A request body read before routing: in memory, or spooled to a file beyond post-buffering. */

@@ -1,5 +1,6 @@
 // The router's slice of the configuration: what it reads of the options, in the units it works in. A reload
 // hands the router a fresh one (Router.configure), so the master only wires the two together.
+import { logEncoder } from '../config/log-format.js';
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import { autoMaxConnections } from '../sys/fdlimit.js';
@@ -67,7 +68,7 @@ export function routerOptionsFrom(cfg: Config, runtimeDir: string): RouterOption
 /** uWSGI's rule: disable-logging turns request lines off, except for the requests a log-* option names. */
 function requestLog(cfg: Config): Pick<RouterOptions, 'logLine' | 'logOnly'> {
   const format = cfg['log-format'];
-  const line = format ? compileFormat(format) : cfg['log-encoder'] === 'json' ? jsonFormat : defaultFormat;
+  const line = format ? compileFormat(format) : logEncoder(cfg['log-encoder']) === 'json' ? jsonFormat : defaultFormat;
   if (!cfg['disable-logging']) return { logLine: line, logOnly: null };
   const only = logAnyway({
     status4xx: cfg['log-4xx'], status5xx: cfg['log-5xx'], slowMs: cfg['log-slow'], big: cfg['log-big'], zero: cfg['log-zero'],

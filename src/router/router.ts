@@ -16,13 +16,12 @@ import type { Socket } from 'node:net';
 import { procStat } from '../sys/procstat.js';
 import { declaredTooLarge, hasBody, readBody, removeSpool, type Refusal } from './body.js';
 import { Connection, type ConnectionOwner } from './connection.js';
-import type { Exchange } from './exchange.js';
+import type { Exchange, Trace } from './exchange.js';
 import type { RouterOptions } from './options.js';
 import { requestHead } from './request-head.js';
 import { BUSY_503, clientError } from './client-errors.js';
 import { basicUser } from './logline.js';
 import { answer, rawAnswer } from './respond.js';
-import type { Trace } from './trace.js';
 import { tunnel } from './tunnel.js';
 import { closeIdle, IDLE_SOCKET_MS, type Upstream } from './upstream.js';
 

@@ -5,15 +5,7 @@
 // W3C traceparent/tracestate need nothing here: they are end-to-end headers, passed to the app and back
 // untouched like any other (request-head.ts drops only hop-by-hop ones).
 import { randomUUID } from 'node:crypto';
-import type { Exchange } from './exchange.js';
-
-export interface Trace {
-  /** The request's id ('' with request-id off), and its header as configured (e.g. X-Request-Id). */
-  readonly id: string;
-  readonly header: string;
-  /** Add Server-Timing to the response. */
-  readonly timing: boolean;
-}
+import type { Exchange, Trace } from './exchange.js';
 
 /**
  * An id a trusted peer may hand on: visible ASCII, at most 200 characters (a UUID, a ULID, an nginx

@@ -22,7 +22,10 @@ export interface MetricsPeer {
 
 /** A scrape waits this long for the workers; one that has not answered counts with its last registry. */
 const COLLECT_TIMEOUT_MS = 2000;
-/** A gone worker's registry is folded into the retired sums this long after it was first seen gone. */
+/**
+ * A worker gone without its last registry (killed, crashed) is folded into the retired sums this long after
+ * it was first seen gone: until then, a message of its still on its way would replace its values.
+ */
 const FOLD_AFTER_MS = 10_000;
 /** Workers whose registry answers a scrape: the others have not loaded the app, or have stopped. */
 const ASKED = new Set(['standby', 'serving', 'draining']);
@@ -61,12 +64,17 @@ export class AppMetrics {
   private readonly waiting = new Map<number, { pending: Set<number>; done: () => void }>();
   private readonly warned = new Set<string>();
 
-  /** A worker's registry (pool.ts hands over its `metrics` messages). */
+  /**
+   * A worker's registry (pool.ts hands over its `metrics` messages). seq 0 is a stopping worker's last one:
+   * folded at once (nothing it sends later can be newer), so that recycles without scrapes (no stats
+   * server) leave nothing behind but the sums.
+   */
   received(wid: number, pid: number, seq: number, metrics: readonly AppMetric[] | null): void {
     if (metrics && !this.folded.has(pid)) {
-      const s = this.byPid.get(pid);
+      let s = this.byPid.get(pid);
       if (s) s.metrics = metrics;
-      else this.byPid.set(pid, { wid, metrics, goneAt: 0 });
+      else this.byPid.set(pid, (s = { wid, metrics, goneAt: 0 }));
+      if (seq === 0) this.fold(pid, s);
     }
     const w = this.waiting.get(seq);
     if (w && w.pending.delete(pid) && w.pending.size === 0) w.done();

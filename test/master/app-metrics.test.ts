@@ -30,16 +30,21 @@ test('counters are summed and keep the values of workers that exited; gauges are
   await m.collect([w2]);
   assert.match(m.text(new Set()), /^jobs_total\{kind="a"\} 9$/m, 'the gone worker still counts');
   assert.doesNotMatch(m.text(new Set()), /worker="1"/, 'its gauge is gone');
-  // Long after, it is folded into the retired sums; a late message of its pid is not counted twice.
-  t.mock.timers.tick(11_000);
-  await m.collect([w2]);
-  await m.collect([w2]);
-  m.received(1, 101, 0, [counter(4)]);
+  // A late message of its pid (a scrape's answer overtaken by its last registry) is not counted twice.
+  m.received(1, 101, 7, [counter(4)]);
   assert.match(m.text(new Set()), /^jobs_total\{kind="a"\} 9$/m);
   // Its slot's new worker starts from 0: the total goes on from there.
   const w3 = peer(m, 1, 103, () => [counter(1)]);
   await m.collect([w2, w3]);
   assert.match(m.text(new Set()), /^jobs_total\{kind="a"\} 10$/m);
+  // Worker 2 is killed (no last registry): its last scraped values count, and are folded for good later.
+  await m.collect([w3]);
+  assert.match(m.text(new Set()), /^jobs_total\{kind="a"\} 10$/m);
+  t.mock.timers.tick(11_000);
+  await m.collect([w3]);
+  m.received(2, 102, 9, [counter(50)]); // too late: folded
+  assert.match(m.text(new Set()), /^jobs_total\{kind="a"\} 10$/m);
+  assert.doesNotMatch(m.text(new Set()), /worker="2"/);
 });
 
 test('aggregator omit leaves a metric out, min/max/average fold gauges, and tsws\'s own names win', async () => {

@@ -9,6 +9,7 @@
 // - a reopen (`l`, after logrotate) that fails keeps the file already open and says why.
 import { accessSync, closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { jsonString } from './json-text.js';
 
 /**
  * At most this much unwritten log is held (UTF-16 units of queued lines plus bytes of a partly written
@@ -35,6 +36,8 @@ let queueChars = 0;
 let head: Buffer | null = null;
 let scheduled = false;
 let retry: NodeJS.Timeout | null = null;
+/** log-encoder = json: every line is one JSON object (setEncoder, at startup). */
+let json = false;
 /** Lines dropped since the last marker, why (the last write error), and since start. */
 let gap = 0;
 let lastError = '';
@@ -102,7 +105,7 @@ function refused(e: unknown): false {
 
 /** Room again after lines were dropped: the marker goes where they were, before any line that follows. */
 function closeGap(): void {
-  const line = `${stamp()} tsws: warning: ${gap} log line${gap === 1 ? '' : 's'} dropped (${lastError || 'the log was not writable'}; backlog of ${BACKLOG_LIMIT >> 10} KiB full)\n`;
+  const line = lifecycle('warning', `${gap} log line${gap === 1 ? '' : 's'} dropped (${lastError || 'the log was not writable'}; backlog of ${BACKLOG_LIMIT >> 10} KiB full)`);
   queue.push(line);
   queueChars += line.length;
   gap = 0;
@@ -125,22 +128,14 @@ function retryNow(): void {
   }
 }
 
-/** Lines in a chunk of a worker's output (at least 1: a chunk need not end a line). Only when dropping it. */
-function linesIn(chunk: string): number {
-  let n = 0;
-  for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) n++;
-  return Math.max(1, n);
-}
-
-function emit(line: string, chunk = false): void {
+function emit(line: string): void {
   const held = queueChars + (head?.length ?? 0);
   // Once lines are dropped, dropping goes on until half the backlog is written: one gap and one marker
   // while the log is stuck, not a marker beside every short line that happens to fit. A line longer than
   // the bound is still taken by an empty backlog.
   if (gap ? held > BACKLOG_LIMIT / 2 : held > 0 && held + line.length > BACKLOG_LIMIT) {
-    const lines = chunk ? linesIn(line) : 1;
-    gap += lines;
-    droppedTotal += lines;
+    gap++;
+    droppedTotal++;
   } else {
     if (gap) closeGap();
     queue.push(line);
@@ -156,23 +151,50 @@ function stamp(): string {
   return new Date().toISOString();
 }
 
+/** `text` (uWSGI's lines) or `json` (log-encoder): set once at startup, before the first worker. */
+export function setEncoder(encoder: 'json' | 'text'): void {
+  json = encoder === 'json';
+}
+
+function lifecycle(level: 'info' | 'warning', msg: string): string {
+  if (json) return `{"time":"${stamp()}","type":"tsws","level":"${level}","msg":${jsonString(msg)}}\n`;
+  return `${stamp()} tsws: ${level === 'warning' ? 'warning: ' : ''}${msg}\n`;
+}
+
 /** Lifecycle and control lines: timestamped, e.g. `2026-11-26T23:59:01.123Z tsws: worker 3 (pid 4121) ready`. */
 export function info(msg: string): void {
-  emit(`${stamp()} tsws: ${msg}\n`);
+  emit(lifecycle('info', msg));
 }
 
 export function warn(msg: string): void {
-  emit(`${stamp()} tsws: warning: ${msg}\n`);
+  emit(lifecycle('warning', msg));
+}
+
+/**
+ * One line of a worker's stdout or stderr (master/app-output.ts splits them): `[wid: 3] line` in text; in
+ * JSON an object with the line as `msg`, or as `json` when the line is itself a JSON object (pino, bunyan,
+ * winston's json format), so that a log pipeline reads the app's fields, not a string holding them.
+ */
+export function appLine(wid: number, pid: number, stream: 'stdout' | 'stderr', line: string): void {
+  if (!json) return emit(`[wid: ${wid}] ${line}\n`);
+  const head = `{"time":"${stamp()}","type":"app","wid":${wid},"pid":${pid},"stream":"${stream}"`;
+  emit(`${head},${isJsonObject(line) ? `"json":${line.trim()}` : `"msg":${jsonString(line)}`}}\n`);
+}
+
+function isJsonObject(line: string): boolean {
+  const t = line.trim();
+  if (t.charCodeAt(0) !== 123 /* { */ || t.charCodeAt(t.length - 1) !== 125 /* } */) return false;
+  try {
+    JSON.parse(t);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Request lines are already formatted by the router (uWSGI-like, or log-format). */
 export function requestLine(line: string): void {
   emit(line + '\n');
-}
-
-/** Output of a worker process (the app's console), passed through as it is. */
-export function raw(chunk: Buffer): void {
-  emit(chunk.toString(), true);
 }
 
 /** Write everything now (before exit, or before forking a process that shares the fd). */

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { EX_CONFIG } from '../config/errors.js';
+import { logEncoder } from '../config/log-format.js';
 import { missingRequired } from '../config/rules.js';
 import * as log from '../log.js';
 import { forgetDaemonMarker, isDaemon, launchDaemon } from '../sys/daemon.js';
@@ -139,6 +140,7 @@ export async function serve(loaded: Loaded): Promise<number> {
   forgetDaemonMarker();
   const launcher = cfg.daemonize !== null && !daemon;
   const startCwd = process.cwd();
+  log.setEncoder(logEncoder(cfg['log-encoder'])); // before the first line, the warnings of the loader's
   const logProblem = logFileProblem(loaded, !launcher);
   if (!launcher) for (const w of loaded.warnings) log.warn(w);
   applyUmask(cfg.umask);

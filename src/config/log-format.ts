@@ -8,6 +8,8 @@
 export const LOG_FORMAT_VARS = [
   'addr', 'user', 'method', 'uri', 'proto', 'status', 'size', 'rsize', 'hsize', 'headers', 'cl', 'msecs', 'micros', 'secs',
   'wid', 'pid', 'host', 'uagent', 'referer', 'ltime', 'ftime', 'ctime', 'time', 'tmsecs', 'tmicros', 'epoch',
+  // tsws's own: the request id (request-id = true; '' without it).
+  'request_id',
 ] as const;
 
 export type LogFormatVar = (typeof LOG_FORMAT_VARS)[number];
@@ -51,4 +53,22 @@ export function formatVarProblem(name: string): { problem: string; accepted: str
   if (name.startsWith('var.')) return { problem: `%(${name}) is not supported by tsws: ${CGI}`, accepted: known };
   if (name.startsWith('metric.')) return { problem: `%(${name}) is not supported by tsws: uWSGI metrics are not implemented`, accepted: known };
   return { problem: `unknown variable %(${name})`, accepted: known };
+}
+
+/**
+ * log-encoder's value as tsws applies it. uWSGI's form is `NAME[:LOGGER] [ARGS]` (`json:default {"msg":"${msg}"}`,
+ * `format ${msg}`, `nl`); tsws has two encoders, text and json with fixed fields, so any `json…` means json
+ * and the rest text (encoderAdvice says what is dropped).
+ */
+export function logEncoder(value: string | null): 'json' | 'text' {
+  return value !== null && /^json(?:$|[:\s])/.test(value.trim()) ? 'json' : 'text';
+}
+
+/** Why a log-encoder value is not applied as written, or null. */
+export function encoderAdvice(value: string | null): string | null {
+  if (value === null) return null;
+  const v = value.trim();
+  if (v === 'json' || v === 'text') return null;
+  if (logEncoder(v) === 'json') return `tsws's JSON lines have fixed fields (docs/observability.md): the logger name and template of "${v}" are ignored`;
+  return `tsws's encoders are text and json: "${v}" is ignored and lines stay text`;
 }

@@ -7,7 +7,7 @@
 // The vocabulary the checks need (config/log-format.ts) is imported, never the router or the master; the
 // one reading of the host a value needs (`processes = auto`: the cgroup's CPU quota) comes from sys/cgroup.ts.
 import { autoMemoryBudget, autoProcesses } from '../sys/cgroup.js';
-import { formatVarProblem, unknownFormatVars } from './log-format.js';
+import { encoderAdvice, formatVarProblem, unknownFormatVars } from './log-format.js';
 import { isPythonImportPath, pythonModuleAdvice } from './python-module.js';
 
 const HTTP_ONCE = 'tsws binds one http address (uWSGI binds each): keep one, and put several behind nginx';
@@ -280,6 +280,26 @@ export const OPTIONS = {
       'Same rule as gunicorn\'s forwarded_allow_ips.',
   },
 
+  'request-id': {
+    type: 'bool', group: 'router', default: false, reload: true,
+    help: 'Give every request an id (request-id-header): kept from a forwarded-allow-ips peer, else generated',
+    details:
+      'The app gets the id in the header, the client gets it back in the response, and the request line ' +
+      'shows it (`rid=` in text, `"request_id"` in JSON, `%(request_id)` in log-format). A client that is ' +
+      'not in forwarded-allow-ips cannot choose it: its value is replaced, as X-Forwarded-* are. Off by ' +
+      'default: it adds a header the app and every client see.',
+  },
+  'request-id-header': {
+    type: 'string', group: 'router', default: 'X-Request-Id', reload: true,
+    check: (v: string | null): CheckProblem[] =>
+      v === null || /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v) ? [] : [{ problem: `${JSON.stringify(v)} is not a header name`, accepted: 'a header name, e.g. X-Request-Id or X-Correlation-Id' }],
+    help: 'The request id\'s header (with request-id)',
+  },
+  'server-timing': {
+    type: 'bool', group: 'router', default: false, reload: true,
+    help: 'Add Server-Timing to responses: queue (waiting for a worker) and worker (until its response headers), in ms',
+  },
+
   // ---- Recycling and limits ----------------------------------------------------------------------
   'reload-on-rss': {
     type: 'size', unit: 'MiB', group: 'recycling', default: 0, reload: true,
@@ -435,6 +455,21 @@ export const OPTIONS = {
     type: 'bool', group: 'logging', default: false, reload: true,
     help: 'With disable-logging, still log responses of zero bytes',
   },
+  'log-encoder': {
+    type: 'string', group: 'logging', default: 'text',
+    // uWSGI's log-encoder is a chain of encoders with templates; real files carry them (`json:default {…}`,
+    // `format ${msg}`): a warning says what tsws does with the value instead of refusing the file.
+    advise: (v: string | null): string | null => encoderAdvice(v),
+    help: 'json: every log line is one JSON object (requests, lifecycle, the app\'s output); text: uWSGI\'s lines',
+    details:
+      'With `json`, a request is `{"time","type":"request","wid","pid","method","uri","status","size","duration_ms",' +
+      '"queue_ms","addr","request_id","retried",…}`, a lifecycle line `{"time","type":"tsws","level","msg"}` and a ' +
+      'line of the app\'s output `{"time","type":"app","wid","pid","stream","msg"}` (or `"json"`: the line itself, ' +
+      'when it is a JSON object). Values are escaped to ASCII, so a line parses whatever a client sent. ' +
+      'log-format still applies to request lines when set. uWSGI\'s name for a log line\'s shape: its ' +
+      '`json:LOGGER {template}` is taken as json (fixed fields; a warning says the template is ignored), its other ' +
+      'encoders (format, prefix, nl, …) as text. A restart applies a change.',
+  },
 
   // ---- Process control ---------------------------------------------------------------------------
   daemonize: {
@@ -537,6 +572,15 @@ export const OPTIONS = {
   'stats-http': {
     type: 'bool', group: 'stats', default: false,
     help: 'Serve stats over HTTP: JSON at /, Prometheus text at /metrics',
+  },
+  'app-metrics': {
+    type: 'bool', group: 'stats', default: true,
+    help: 'Add the app\'s prom-client metrics (its default registry, every worker\'s) to /metrics',
+    details:
+      'Only for an app that loads prom-client: each scrape asks every worker for its default registry over ' +
+      'IPC. Counters and histograms are summed over the workers, and a worker that exits keeps its last ' +
+      'values in the sum, so totals never go back through recycles; gauges and summaries get a `worker` ' +
+      'label. See docs/observability.md.',
   },
 
   // ---- Configuration -----------------------------------------------------------------------------

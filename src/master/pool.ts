@@ -16,6 +16,7 @@ import { softFdLimit } from '../sys/fdlimit.js';
 import { killedByOom } from '../sys/cgroup.js';
 import type { MemorySample } from '../sys/memory.js';
 import { EXIT_LOAD_ERROR, type ToMaster } from '../worker/protocol.js';
+import { appMetrics } from './app-metrics.js';
 import { backoffMs, canMove, failuresAfter } from './lifecycle.js';
 import { RouteTable } from './route-table.js';
 import type { Spawner } from './spawner.js';
@@ -420,6 +421,9 @@ export class Pool {
         if (m.error) log.warn(`${w.label}: heap snapshot ${m.file} failed: ${m.error}`);
         else log.info(`${w.label}: heap snapshot written to ${m.file} (${(m.bytes / 1024 / 1024).toFixed(0)} MiB in ${(m.ms / 1000).toFixed(1)}s): open it in Chrome DevTools → Memory`);
         this.transition(w, 'stopping');
+        break;
+      case 'metrics':
+        appMetrics.received(w.id, w.pid, m.seq, m.metrics);
         break;
     }
   }

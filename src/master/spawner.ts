@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { configProblem, type Loaded } from '../config/load.js';
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
+import { tagOutput } from './app-output.js';
 import { splitModuleSpec } from '../worker/app.js';
 import { heapLimit, type HeapLimit } from './heap-limit.js';
 import { envWith, workerCommand } from './worker-command.js';
@@ -122,9 +123,10 @@ export class ProcessSpawner implements Spawner {
       return { child: failed, socketPath };
     }
     if (child.pid !== undefined) {
-      // The app's own output goes to the same log as the master's, and follows it across log reopens.
-      child.stdout!.on('data', (b: Buffer) => log.raw(b));
-      child.stderr!.on('data', (b: Buffer) => log.raw(b));
+      // The app's own output goes to the same log as the master's, and follows it across log reopens, each
+      // line tagged with its worker (app-output.ts).
+      tagOutput(child.stdout!, 'stdout', id, child.pid);
+      tagOutput(child.stderr!, 'stderr', id, child.pid);
     }
     return { child, socketPath };
   }

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import type { Exchange, Hop, Upstream } from './exchange.js';
 import { connectionListed } from './request-head.js';
+import { traceHeaders } from './trace.js';
 
 interface Parser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
@@ -243,6 +244,7 @@ export class Connection implements Hop {
     // Trailers need a chunked body to the client: none with a length, for HTTP/1.0, or without a body.
     if (trailer >= 0 && (length || ex.req.httpVersionMinor === 0 || method === 'HEAD' || status === 204 || status === 304)) out.splice(trailer, 2);
     if (listed) for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has(out[i].toLowerCase())) out.splice(i, 2);
+    if (ex.trace) traceHeaders(ex, ex.trace, out);
     if (this.owner.closing || ex.clientClose || !this.requestSent) {
       // An answer before the whole body was sent (413 before an upload): the rest of the body is not read,
       // so the client connection cannot carry another request.

@@ -38,6 +38,13 @@ export interface Upstream {
   readonly coreRequests: number[];
 }
 
+/** What trace.ts adds to a request: its id ('' with request-id off) and header name as configured, and Server-Timing. */
+export interface Trace {
+  readonly id: string;
+  readonly header: string;
+  readonly timing: boolean;
+}
+
 /** A request body read before routing: in memory, or spooled to a file beyond post-buffering. */
 export type Body = Buffer | { readonly file: string; readonly size: number };
 
@@ -49,6 +56,8 @@ export interface Exchange {
   readonly bytesBefore: number;
   /** Request line and headers for the worker, without framing (see request-head.ts). */
   readonly head: string;
+  /** Request id and Server-Timing (trace.ts); null when both are off. */
+  readonly trace: Trace | null;
   /** The worker of the current attempt (null while reading the body or queued). */
   upstream: Upstream | null;
   /** When the current attempt was sent to its worker. */

@@ -1,8 +1,11 @@
 // One log line per request. The default is uWSGI's shape, trimmed to what a router knows:
 //   [pid: 4121|wid: 3|req: 17/230] 127.0.0.1 GET /test => generated 1234 bytes in 5 msecs (HTTP/1.1 200)
 // log-format takes uWSGI's %(var) names instead; their list is the configuration's (config/log-format.ts),
-// so that the loader checks a format without importing the router.
+// so that the loader checks a format without importing the router. log-encoder = json writes jsonFormat.
+// What a client sends (URI, headers) never reaches a line raw: control characters are escaped in text, and
+// a format that is a JSON object (`{"uri":"%(uri)"}`) gets JSON-escaped values (uWSGI #1293).
 import { isLogFormatVar, LOG_FORMAT_VAR_RE, LOG_FORMAT_VARS, type LogFormatVar } from '../config/log-format.js';
+import { jsonInner, jsonString, textSafe } from '../json-text.js';
 
 export interface RequestRecord {
   readonly addr: string;
@@ -27,14 +30,37 @@ export interface RequestRecord {
   readonly host: string;
   readonly uagent: string;
   readonly referer: string;
+  /** From arrival to when the attempt that answered was sent to its worker (µs; 0: never sent). */
+  readonly queueMicros: number;
+  /** '' when request ids are off. */
+  readonly requestId: string;
+  /** The request was sent to a second worker after the first failed. */
+  readonly retried: boolean;
 }
 
 export type LineFormatter = (r: RequestRecord) => string;
 
 export function defaultFormat(r: RequestRecord): string {
   return (
-    `[pid: ${r.pid}|wid: ${r.wid}|req: ${r.workerRequests}/${r.totalRequests}] ${r.addr} ${r.method} ${r.uri} ` +
-    `=> generated ${r.size} bytes in ${Math.round(r.micros / 1000)} msecs (${r.proto} ${r.status})`
+    `[pid: ${r.pid}|wid: ${r.wid}|req: ${r.workerRequests}/${r.totalRequests}] ${r.addr} ${r.method} ${textSafe(r.uri)} ` +
+    `=> generated ${r.size} bytes in ${Math.round(r.micros / 1000)} msecs (${r.proto} ${r.status})` +
+    (r.requestId ? ` rid=${r.requestId}` : '')
+  );
+}
+
+const ms = (micros: number): number => Math.round(micros) / 1000;
+
+/**
+ * log-encoder = json: one object per request, the names of uWSGI's variables where it has one. Strings are
+ * escaped to ASCII (json-text.ts), so a line always parses whatever the client sent.
+ */
+export function jsonFormat(r: RequestRecord): string {
+  return (
+    `{"time":"${new Date(startMs(r)).toISOString()}","type":"request","wid":${r.wid},"pid":${r.pid},` +
+    `"method":${jsonString(r.method)},"uri":${jsonString(r.uri)},"proto":${jsonString(r.proto)},"status":${r.status},` +
+    `"size":${r.size},"duration_ms":${ms(r.micros)},"queue_ms":${ms(r.queueMicros)},"addr":${jsonString(r.addr)},` +
+    `"request_id":${r.requestId ? jsonString(r.requestId) : 'null'},"retried":${r.retried},"host":${jsonString(r.host)},` +
+    `"uagent":${jsonString(r.uagent)},"referer":${jsonString(r.referer)},"user":${jsonString(r.user)}}`
   );
 }
 
@@ -78,16 +104,26 @@ const VARS: Record<LogFormatVar, (r: RequestRecord) => string | number> = {
   tmsecs: (r) => Math.floor(startMs(r)),
   tmicros: (r) => Math.floor(startMs(r) * 1000),
   epoch: () => Math.floor(Date.now() / 1000),
+  request_id: (r) => r.requestId,
 };
 
-/** Compile a log-format string once (the config loader has already rejected unknown variables). */
+/** The variables a client chooses (or can put anything in): escaped for the line they go in. */
+const FROM_CLIENT = new Set<LogFormatVar>(['addr', 'user', 'method', 'uri', 'proto', 'host', 'uagent', 'referer', 'request_id']);
+
+/**
+ * Compile a log-format string once (the config loader has already rejected unknown variables). A format that
+ * is a JSON object gets JSON-escaped values (its own quotes around them); any other, control characters
+ * escaped.
+ */
 export function compileFormat(format: string): LineFormatter {
+  const escape = /^\s*\{/.test(format) ? jsonInner : textSafe;
   const parts: (string | ((r: RequestRecord) => string | number))[] = [];
   let last = 0;
   for (const m of format.matchAll(LOG_FORMAT_VAR_RE)) {
     const name = m[1];
     if (!isLogFormatVar(name)) throw new Error(`log-format: unknown variable %(${name}) (known: ${LOG_FORMAT_VARS.join(', ')})`);
-    const f = VARS[name];
+    const v = VARS[name];
+    const f = FROM_CLIENT.has(name) ? (r: RequestRecord) => escape(String(v(r))) : v;
     parts.push(format.slice(last, m.index), f);
     last = m.index! + m[0].length;
   }

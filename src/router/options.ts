@@ -1,10 +1,11 @@
 // The router's slice of the configuration: what it reads of the options, in the units it works in. A reload
 // hands the router a fresh one (Router.configure), so the master only wires the two together.
+import { logEncoder } from '../config/log-format.js';
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import { autoMaxConnections } from '../sys/fdlimit.js';
 import type { BodyLimits } from './body.js';
-import { compileFormat, defaultFormat, logAnyway, type LineFormatter } from './logline.js';
+import { compileFormat, defaultFormat, jsonFormat, logAnyway, type LineFormatter } from './logline.js';
 
 export interface RouterOptions extends BodyLimits {
   /** Requests one worker serves at once. */
@@ -25,6 +26,10 @@ export interface RouterOptions extends BodyLimits {
   /** Most client connections open at once; a new one beyond gets 503 (idle ones are closed first). */
   readonly maxConnections: number;
   readonly forwardedAllow: ReadonlySet<string>;
+  /** request-id: its header as configured and lower-case ('' = off); server-timing. */
+  readonly requestIdHeader?: string;
+  readonly requestIdLower?: string;
+  readonly serverTiming?: boolean;
   /** null: no request lines. */
   readonly logLine: LineFormatter | null;
   /** With disable-logging, the requests logged anyway (log-4xx, log-5xx, log-slow, log-big, log-zero); null: all. */
@@ -52,6 +57,9 @@ export function routerOptionsFrom(cfg: Config, runtimeDir: string): RouterOption
     keepAliveMs: cfg['http-keepalive'] * 1000,
     // One address per item: the loader has split comma-separated values (the option's separator).
     forwardedAllow: new Set(cfg['forwarded-allow-ips']),
+    requestIdHeader: cfg['request-id'] ? (cfg['request-id-header'] ?? 'X-Request-Id') : '',
+    requestIdLower: cfg['request-id'] ? (cfg['request-id-header'] ?? 'X-Request-Id').toLowerCase() : '',
+    serverTiming: cfg['server-timing'],
     ...requestLog(cfg),
     log: log.requestLine,
   };
@@ -60,7 +68,7 @@ export function routerOptionsFrom(cfg: Config, runtimeDir: string): RouterOption
 /** uWSGI's rule: disable-logging turns request lines off, except for the requests a log-* option names. */
 function requestLog(cfg: Config): Pick<RouterOptions, 'logLine' | 'logOnly'> {
   const format = cfg['log-format'];
-  const line = format ? compileFormat(format) : defaultFormat;
+  const line = format ? compileFormat(format) : logEncoder(cfg['log-encoder']) === 'json' ? jsonFormat : defaultFormat;
   if (!cfg['disable-logging']) return { logLine: line, logOnly: null };
   const only = logAnyway({
     status4xx: cfg['log-4xx'], status5xx: cfg['log-5xx'], slowMs: cfg['log-slow'], big: cfg['log-big'], zero: cfg['log-zero'],

@@ -9,8 +9,9 @@
 // removed, RFC 9110 §7.6.1), and X-Forwarded-* from the router. Framing (Content-Length or chunked) is added
 // per attempt by the connection, since it depends on whether the body was buffered.
 import type { IncomingMessage } from 'node:http';
+import { requestId } from './trace.js';
 
-export type Head = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly why: string; readonly status: number };
+export type Head = { readonly ok: true; readonly text: string; readonly id: string } | { readonly ok: false; readonly why: string; readonly status: number };
 
 /** Request headers that belong to one connection, or that the router re-frames or sets itself. */
 const DROP = new Set([
@@ -75,7 +76,11 @@ export function connectionListed(value: string): Set<string> | null {
   return set;
 }
 
-export function requestHead(req: IncomingMessage, forwardedAllow: ReadonlySet<string>, upgrade = false): Head {
+/**
+ * `idHeader`: the request id's header, lower-case ('' with request-id off): a trusted peer's value is kept,
+ * anyone else's replaced by a new id (trace.ts), which the app gets in that header under `idName`.
+ */
+export function requestHead(req: IncomingMessage, forwardedAllow: ReadonlySet<string>, upgrade = false, idHeader = '', idName = ''): Head {
   // llhttp accepts `HTTP/2.0` in a request line (and Node skips its Host check for it): HTTP/2 has no such
   // line, so this is no HTTP/2 client, and the router speaks HTTP/1.x only: 505 names exactly that
   // (RFC 9110 §15.6.6), as nginx answers it. Found by gunicorn's corpus (invalid/version_02 reached the app).
@@ -91,10 +96,15 @@ export function requestHead(req: IncomingMessage, forwardedAllow: ReadonlySet<st
   let priorFor: string | null = null;
   let priorProto: string | null = null;
   let priorHost: string | null = null;
+  let priorId: string | null = null;
   let lines = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const lower = name.toLowerCase();
+    if (lower === idHeader) {
+      priorId ??= raw[i + 1];
+      continue;
+    }
     if (!drop.has(lower)) {
       lines += `${name}: ${raw[i + 1]}\r\n`;
       continue;
@@ -138,8 +148,11 @@ export function requestHead(req: IncomingMessage, forwardedAllow: ReadonlySet<st
   else client = peer ? `${peer} ${req.socket.remotePort ?? ''}`.trimEnd() : '127.0.0.1';
   // An HTTP/1.0 request may come without Host: the app sees none rather than an invented one.
   const hostLine = host === null ? '' : `Host: ${host}\r\n`;
+  const id = idHeader ? requestId(priorId, trusted) : '';
+  const idLine = id ? `${idName}: ${id}\r\n` : '';
   return {
     ok: true,
-    text: `${method} ${t.path} HTTP/1.1\r\n${hostLine}${lines}X-Forwarded-For: ${xff}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Host: ${xfh}\r\nX-Tsws-Client: ${client}\r\n`,
+    text: `${method} ${t.path} HTTP/1.1\r\n${hostLine}${lines}X-Forwarded-For: ${xff}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Host: ${xfh}\r\nX-Tsws-Client: ${client}\r\n${idLine}`,
+    id,
   };
 }

@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
 import { procStat } from '../sys/procstat.js';
 import { declaredTooLarge, hasBody, readBody, removeSpool, type Refusal } from './body.js';
 import { Connection, type ConnectionOwner } from './connection.js';
-import type { Exchange } from './exchange.js';
+import type { Exchange, Trace } from './exchange.js';
 import type { RouterOptions } from './options.js';
 import { requestHead } from './request-head.js';
 import { BUSY_503, clientError } from './client-errors.js';
@@ -291,7 +291,8 @@ export class Router implements ConnectionOwner {
       return;
     }
     const now = performance.now();
-    const head = requestHead(req, this.opts.forwardedAllow);
+    const o = this.opts;
+    const head = requestHead(req, o.forwardedAllow, false, o.requestIdLower, o.requestIdHeader);
     const c = req.headers.connection;
     const ex: Exchange = {
       req,
@@ -299,6 +300,7 @@ export class Router implements ConnectionOwner {
       arrived: now,
       bytesBefore: req.socket.bytesWritten,
       head: head.ok ? head.text : '',
+      trace: o.requestIdLower || o.serverTiming ? ({ id: head.ok ? head.id : '', header: o.requestIdHeader ?? '', timing: o.serverTiming ?? false } satisfies Trace) : null,
       upstream: null,
       body: null,
       streamed: false,
@@ -466,6 +468,7 @@ export class Router implements ConnectionOwner {
     ex.answered = true;
     ex.hop?.abort(); // the worker's late answer has nowhere to go; free its connection now
     if (this.closing || ex.clientClose) headers.connection = 'close';
+    if (ex.trace?.id) headers[ex.trace.header] = ex.trace.id;
     answer(ex.res, status, why, headers);
   }
 
@@ -529,6 +532,9 @@ export class Router implements ConnectionOwner {
         host: req.headers.host ?? '',
         uagent: req.headers['user-agent'] ?? '',
         referer: req.headers.referer ?? '',
+        queueMicros: ex.sentAt ? Math.round((ex.sentAt - ex.arrived) * 1000) : 0,
+        requestId: ex.trace?.id ?? '',
+        retried: ex.tries > 1,
       }),
     );
   }

@@ -5,10 +5,20 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { parseAddress } from '../config/values.js';
 import * as log from '../log.js';
+import { appMetrics } from '../master/app-metrics.js';
 import { StartupError } from '../sys/startup-error.js';
 import { freeUnixSocketPath } from '../sys/unix-socket.js';
 import { uwsgiStats, type StatsSource } from './collector.js';
 import { prometheusText } from './prometheus.js';
+
+/** tsws's own metrics, then the app's (app-metrics = true), gathered from its workers for this scrape. */
+async function metricsText(src: StatsSource): Promise<string> {
+  if (!src.cfg['app-metrics']) return prometheusText(src);
+  await appMetrics.collect(src.pool.workers());
+  const own = prometheusText(src);
+  const taken = new Set([...own.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+  return own + appMetrics.text(taken);
+}
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -19,8 +29,10 @@ export async function startStatsServer(address: string, http: boolean, src: Stat
     ? createHttpServer((req, res) => {
         const path = (req.url ?? '/').split('?')[0];
         if (path === '/metrics') {
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-          res.end(prometheusText(src));
+          void metricsText(src).then((text) => {
+            res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+            res.end(text);
+          });
         } else if (path === '/') {
           res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
           res.end(json());

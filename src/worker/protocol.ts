@@ -17,6 +17,16 @@ export interface WorkerBoot {
 /** Between two major GCs: the requests that ended, by route, and how much live memory grew (bytes). */
 export type RouteInterval = [counts: [route: string, requests: number][], growth: number];
 
+/** One metric family of prom-client's registry as its getMetricsAsJSON() gives it (the app's own copy). */
+export interface AppMetric {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  /** prom-client's per-metric aggregation for its cluster mode: 'sum' (its default), 'omit', 'max', … */
+  readonly aggregator?: string;
+  readonly values: readonly { readonly value: number | null; readonly labels: Readonly<Record<string, string | number>>; readonly metricName?: string }[];
+}
+
 export type ToMaster =
   | { readonly type: 'ready' }
   /**
@@ -28,7 +38,12 @@ export type ToMaster =
   /** Intervals between major GCs since the last report (route-memory.ts). */
   | { readonly type: 'routes'; readonly intervals: RouteInterval[] }
   /** The heap snapshot asked for is written (its size and how long it took), or failed. */
-  | { readonly type: 'snapshot'; readonly file: string; readonly bytes: number; readonly ms: number; readonly error?: string };
+  | { readonly type: 'snapshot'; readonly file: string; readonly bytes: number; readonly ms: number; readonly error?: string }
+  /**
+   * The app's prom-client registry (null: the app does not use prom-client), answering a `metrics` request
+   * (seq), or unasked (seq 0) as the worker stops, so that what it counted since the last scrape is kept.
+   */
+  | { readonly type: 'metrics'; readonly seq: number; readonly metrics: AppMetric[] | null };
 
 export type ToWorker =
   /** The router sends no new request: end responses in flight with Connection: close. */
@@ -37,7 +52,9 @@ export type ToWorker =
   | { readonly type: 'stop' }
   | { readonly type: 'ping'; readonly seq: number }
   /** Drained, recycled for memory: write a heap snapshot to `file` before the stop that follows. */
-  | { readonly type: 'snapshot'; readonly file: string };
+  | { readonly type: 'snapshot'; readonly file: string }
+  /** Send the app's prom-client registry (a scrape of /metrics). */
+  | { readonly type: 'metrics'; readonly seq: number };
 
 /** Exit code of a worker whose app failed to load (uWSGI's UWSGI_FAILED_APP_CODE). */
 export const EXIT_LOAD_ERROR = 22;

@@ -6,9 +6,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIP, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { importApp, type App } from './app.js';
+import { importApp, splitModuleSpec, type App } from './app.js';
+import { appMetricsReader } from './app-metrics.js';
 import { installListenHook, listened, onListen, ownServer } from './listen-hook.js';
 import { EXIT_LOAD_ERROR, type ToMaster, type ToWorker, type WorkerBoot } from './protocol.js';
+import { lingerOnClose, lingering } from './linger.js';
 import { heapSnapshot, RouteMemory } from './route-memory.js';
 
 const boot = JSON.parse(process.argv[2]) as WorkerBoot;
@@ -146,6 +148,7 @@ function uncaught(err: unknown): void {
 process.on('uncaughtException', uncaught);
 process.on('unhandledRejection', uncaught);
 
+const appMetrics = appMetricsReader(splitModuleSpec(boot.module).path);
 const routeMemory = boot.routeMemory ? new RouteMemory((intervals) => send({ type: 'routes', intervals })) : null;
 
 const server = createServer(
@@ -162,7 +165,7 @@ const server = createServer(
   },
   (req, res) => {
     takeClient(req);
-    (req.socket as Lingering)[kRequest] = req;
+    lingering(req);
     inflight.push(res);
     if (routeMemory) res.once('close', () => routeMemory.end(req));
     res.once('close', () => inflight.splice(inflight.indexOf(res), 1));
@@ -206,26 +209,7 @@ server.on('upgrade', (req, socket, head) => {
   }
 });
 
-// Lingering close (nginx's lingering_close): an app that answers before reading the whole body (413 to an
-// upload) and closes makes the router's next write of that body fail with EPIPE, and Node then destroys the
-// router's socket before it has read the answer (10-14 of 40 clients got 502 in issue 10). So the connection
-// is closed only once the rest of the body has been read and discarded, for at most LINGER_MS.
-const LINGER_MS = 30_000;
-const kRequest = Symbol('tsws.request');
-type Lingering = Socket & { [kRequest]?: IncomingMessage };
-server.on('connection', (s: Lingering) => {
-  const destroySoon = s.destroySoon.bind(s);
-  s.destroySoon = () => {
-    const req = s[kRequest];
-    if (!req || req.complete || s.destroyed) return destroySoon();
-    const t = setTimeout(destroySoon, LINGER_MS);
-    req.once('end', () => {
-      clearTimeout(t);
-      destroySoon();
-    });
-    req.resume();
-  };
-});
+lingerOnClose(server);
 
 // Every connection, upgraded ones included: closeAllConnections() no longer sees a socket once it was
 // handed to an upgrade handler, and server.close() would wait for it forever.
@@ -243,11 +227,14 @@ process.on('message', (msg: ToWorker) => {
     for (const res of inflight) if (!res.headersSent) res.shouldKeepAlive = false;
     routeMemory?.flush(); // what grew this worker, before it goes (the master logs it with the recycle)
   } else if (msg.type === 'stop') {
-    stop();
+    // The app's metrics first, so that what it counted since the last scrape survives this worker.
+    void appMetrics().then((metrics) => (metrics ? send({ type: 'metrics', seq: 0, metrics }, stop) : stop()), stop);
   } else if (msg.type === 'ping') {
     send({ type: 'pong', seq: msg.seq });
   } else if (msg.type === 'snapshot') {
     send(heapSnapshot(msg.file));
+  } else if (msg.type === 'metrics') {
+    void appMetrics().then((metrics) => send({ type: 'metrics', seq: msg.seq, metrics }));
   }
 });
 

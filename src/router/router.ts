@@ -20,7 +20,6 @@ import type { Exchange, Trace } from './exchange.js';
 import type { RouterOptions } from './options.js';
 import { requestHead } from './request-head.js';
 import { BUSY_503, clientError } from './client-errors.js';
-import { basicUser } from './logline.js';
 import { answer, rawAnswer } from './respond.js';
 import { tunnel } from './tunnel.js';
 import { closeIdle, IDLE_SOCKET_MS, type Upstream } from './upstream.js';
@@ -510,14 +509,12 @@ export class Router implements ConnectionOwner {
     // The status line and headers as Node wrote them (`_header`, kept by Node for exactly this kind of use):
     // uWSGI's %(hsize), %(headers) and %(rsize) split a response's bytes the same way.
     const head = (ex.res as unknown as { _header?: string | null })._header ?? '';
-    const hsize = Buffer.byteLength(head);
-    if (this.opts.logOnly && !this.opts.logOnly(status, micros, Math.max(0, bytes - hsize))) return;
+    if (this.opts.logOnly && !this.opts.logOnly(status, micros, Math.max(0, bytes - Buffer.byteLength(head)))) return;
     this.opts.log(
       this.opts.logLine!({
         addr: req.socket.remoteAddress ?? '-',
-        user: basicUser(req.headers.authorization),
-        hsize,
-        headers: head ? head.split('\r\n').length - 3 : 0, // minus the status line and the blank line's two ends
+        authorization: req.headers.authorization ?? '',
+        head,
         cl: Number(req.headers['content-length']) || 0,
         method: req.method ?? '-',
         uri: req.url ?? '-',

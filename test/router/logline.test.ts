@@ -3,8 +3,16 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { basicUser, compileFormat, ctime, defaultFormat, jsonFormat, logAnyway, type RequestRecord } from '../../src/router/logline.js';
 
+/** A Basic Authorization header for `user`. */
+function basicAuth(user: string): string {
+  return `Basic ${Buffer.from(`${user}:secret`).toString('base64')}`;
+}
+
+/** A status line and 4 headers, 100 bytes in all (as Node writes them, with the blank line). */
+const HEAD = 'HTTP/1.1 201 Created\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: ' + 'x'.repeat(100 - 47) + '\r\n\r\n';
+
 const rec: RequestRecord = {
-  addr: '10.0.0.1', user: 'ann', method: 'POST', uri: '/x', proto: 'HTTP/1.1', status: 201, size: 130, hsize: 100, headers: 4, cl: 12,
+  addr: '10.0.0.1', authorization: basicAuth('ann'), method: 'POST', uri: '/x', proto: 'HTTP/1.1', status: 201, size: 130, head: HEAD, cl: 12,
   micros: 1_500_000, wid: 2, pid: 42, workerRequests: 3, totalRequests: 9, host: 'h', uagent: 'ua', referer: 'r',
   queueMicros: 2500, requestId: '', retried: false,
 };
@@ -56,15 +64,17 @@ describe('escaping what clients send (issue 16)', () => {
   ];
   it('log-encoder = json: every line parses, is ASCII, and gives the values back', () => {
     for (const v of nasty) {
-      const line = jsonFormat({ ...rec, uri: v, uagent: v, referer: v, user: v, host: v, requestId: 'id-1', retried: true });
+      const line = jsonFormat({ ...rec, uri: v, uagent: v, referer: v, host: v, requestId: 'id-1', retried: true });
       assert.match(line, /^[\x20-\x7e]+$/, 'one line of printable ASCII');
       const o = JSON.parse(line);
-      for (const k of ['uri', 'uagent', 'referer', 'user', 'host']) assert.equal(o[k], v, k);
+      for (const k of ['uri', 'uagent', 'referer', 'host']) assert.equal(o[k], v, k);
       assert.deepEqual([o.type, o.wid, o.pid, o.status, o.size, o.duration_ms, o.queue_ms, o.request_id, o.retried, o.addr, o.method],
         ['request', 2, 42, 201, 130, 1500, 2.5, 'id-1', true, '10.0.0.1', 'POST']);
       assert.ok(Math.abs(Date.parse(o.time) - (Date.now() - 1500)) < 1000, 'ISO time of arrival');
     }
     assert.equal(JSON.parse(jsonFormat(rec)).request_id, null);
+    // The user comes from a Basic Authorization header: quotes and backslashes in it round-trip too.
+    assert.equal(JSON.parse(jsonFormat({ ...rec, authorization: basicAuth('an"n\\x') })).user, 'an"n\\x');
   });
   it('a log-format that is a JSON object gets JSON-escaped values (uWSGI #1293)', () => {
     const f = compileFormat('{"uri":"%(uri)","ua":"%(uagent)","status":%(status),"id":"%(request_id)"}');

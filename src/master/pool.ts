@@ -265,6 +265,7 @@ export class Pool {
     this.spares.clear();
     this.manage();
   }
+
   private wakeAt(at: number): void {
     if (this.wake && this.wake.at <= at) return;
     if (this.wake) this.clock.clearTimeout(this.wake.timer);

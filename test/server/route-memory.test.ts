@@ -33,7 +33,8 @@ test('leak attribution: POST /leak is named the top grower in stats, /metrics an
   const rows = doc.tsws.routes;
   const by = (route: string) => rows.find((r) => r.route === route)!;
   assert.equal(rows[0].route, 'POST /leak', JSON.stringify(rows));
-  assert.ok(by('POST /leak').bytes_per_request > 15 * 1024 * 1024, JSON.stringify(by('POST /leak')));
+  // It keeps 20: the estimate is shrunk towards 0 while data is thin (14–21 MiB in runs on Node 20, 22, 24).
+  assert.ok(by('POST /leak').bytes_per_request > 10 * 1024 * 1024, JSON.stringify(by('POST /leak')));
   // Near zero: within what an estimate over a few hundred GC intervals can tell (±3 MiB against /leak's 20;
   // 0.5–1.8 MiB in runs here), while a per-request RSS reading put it at +8.6.
   assert.ok(Math.abs(by('GET /clean').bytes_per_request) < 3 * 1024 * 1024, JSON.stringify(rows));

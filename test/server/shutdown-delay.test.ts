@@ -3,7 +3,7 @@
 // the drain afterwards, exit 0; a quick stop cuts the delay short.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { APPS, freePort, probeMarks, request, startTsws, tcpListening, waitFor } from '../helpers/tsws.js';
+import { APPS, probeMarks, request, startTsws, tcpListening, waitFor, type Tsws } from '../helpers/tsws.js';
 
 async function probe(port: number, path: string): Promise<{ status: number; body: string } | null> {
   try {
@@ -13,10 +13,15 @@ async function probe(port: number, path: string): Promise<{ status: number; body
   }
 }
 
+/** The probes' port, as the master logged it (port 0: no race with another process for a port picked first). */
+async function probePort(t: Tsws): Promise<number> {
+  return Number((await t.waitForLog(/health checks on http:\/\/127\.0\.0\.1:(\d+)\/livez/))[1]);
+}
+
 test('SIGTERM with shutdown-delay: readiness fails first, requests during the delay are served, then drain and exit 0', async () => {
-  const hc = await freePort();
   const marks = probeMarks();
-  const t = await startTsws({ ini: `module = ${APPS}/probe.js\nprocesses = 2\nhealth-check = 127.0.0.1:${hc}\nshutdown-delay = 2s\n${marks.ini}` });
+  const t = await startTsws({ ini: `module = ${APPS}/probe.js\nprocesses = 2\nhealth-check = 127.0.0.1:0\nshutdown-delay = 2s\n${marks.ini}` });
+  const hc = await probePort(t);
   const appPort = Number(new URL(t.url).port);
   assert.deepEqual(await probe(hc, '/livez').then((r) => r?.status), 200);
   const ready = await probe(hc, '/readyz');
@@ -70,8 +75,8 @@ test('SIGINT during the shutdown delay stops at once', async () => {
 });
 
 test('readiness needs health-check-min-workers serving', async () => {
-  const hc = await freePort();
-  const t = await startTsws({ ini: `module = ${APPS}/probe.js\nprocesses = 1\nhealth-check = 127.0.0.1:${hc}\nhealth-check-min-workers = 2` });
+  const t = await startTsws({ ini: `module = ${APPS}/probe.js\nprocesses = 1\nhealth-check = 127.0.0.1:0\nhealth-check-min-workers = 2` });
+  const hc = await probePort(t);
   const r = await probe(hc, '/readyz');
   assert.equal(r?.status, 503);
   assert.match(r!.body, /1 worker\(s\) serving, fewer than health-check-min-workers 2/);

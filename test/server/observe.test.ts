@@ -121,9 +121,11 @@ test('app metrics: a prom-client counter and histogram summed over workers recyc
   }
   const result = await l;
   assert.equal(result.ok, total, JSON.stringify(result));
-  const final = await waitFor('the app\'s total in /metrics', async () => {
+  // Both workers may have just been recycled by the last requests: gauges come from live workers, so the
+  // final scrape waits for a replacement to serve too.
+  const final = await waitFor('the app\'s total in /metrics, and a serving worker\'s gauges', async () => {
     const text = (await request(`${base}/metrics`)).body;
-    return value(text, 'app_requests_total{route="/"}') === total && text;
+    return value(text, 'app_requests_total{route="/"}') === total && /^app_busy_requests\{worker=/m.test(text) && text;
   });
   seen.push(value(final, 'app_requests_total{route="/"}'));
   seenCount.push(value(final, 'app_request_duration_seconds_count'));

@@ -215,6 +215,7 @@ lingerOnClose(server);
 // handed to an upgrade handler, and server.close() would wait for it forever.
 const sockets = new Set<Socket>();
 server.on('connection', (s: Socket) => {
+  clientSocket(s);
   sockets.add(s);
   s.once('close', () => sockets.delete(s));
 });
@@ -286,13 +287,33 @@ function stop(): void {
  * the socket carries the address of the request it is serving; the header itself never reaches the app.
  */
 const CLIENT = 'x-tsws-client';
+const kClient = Symbol('tsws.client');
+type ClientSocket = Socket & { [kClient]: { address: string; port: number | undefined; family: string } | null };
+/**
+ * The router's connections carry many requests, each from its own client: the socket's remoteAddress,
+ * remotePort and remoteFamily are accessors, defined once per connection, that read the client of the request
+ * being served (a symbol slot, one store per request). Defining the properties per request cost the worker
+ * ~10% of its CPU on hello-world requests (a profile under bench/router's load), and reshaped each socket.
+ */
+function clientSocket(s: Socket): void {
+  const c = s as ClientSocket;
+  c[kClient] = null;
+  const proto = Object.getPrototypeOf(s) as object;
+  const own = (name: 'address' | 'port' | 'family', inherited: string) => ({
+    configurable: true,
+    get(this: ClientSocket) {
+      const v = this[kClient];
+      return v ? v[name] : Reflect.get(proto, inherited, this);
+    },
+  });
+  Object.defineProperties(s, { remoteAddress: own('address', 'remoteAddress'), remotePort: own('port', 'remotePort'), remoteFamily: own('family', 'remoteFamily') });
+}
+
 function takeClient(req: IncomingMessage): void {
   const v = req.headers[CLIENT];
-  const s = req.socket as unknown as Record<string, unknown>;
+  const s = req.socket as ClientSocket;
   if (typeof v !== 'string') {
-    delete s.remoteAddress;
-    delete s.remotePort;
-    delete s.remoteFamily;
+    s[kClient] = null;
     return;
   }
   delete req.headers[CLIENT];
@@ -300,11 +321,7 @@ function takeClient(req: IncomingMessage): void {
   for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i].length === CLIENT.length && raw[i].toLowerCase() === CLIENT) raw.splice(i, 2);
   const sp = v.lastIndexOf(' ');
   const address = sp < 0 ? v : v.slice(0, sp);
-  const port = sp < 0 ? undefined : Number(v.slice(sp + 1)) || undefined;
-  const own = { configurable: true, enumerable: false, writable: true };
-  Object.defineProperty(s, 'remoteAddress', { ...own, value: address });
-  Object.defineProperty(s, 'remotePort', { ...own, value: port });
-  Object.defineProperty(s, 'remoteFamily', { ...own, value: isIP(address) === 6 ? 'IPv6' : 'IPv4' });
+  s[kClient] = { address, port: sp < 0 ? undefined : Number(v.slice(sp + 1)) || undefined, family: isIP(address) === 6 ? 'IPv6' : 'IPv4' };
 }
 
 rmSync(boot.socketPath, { force: true });

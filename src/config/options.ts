@@ -338,10 +338,11 @@ export const OPTIONS = {
     type: 'bool', group: 'recycling', default: false, reload: true,
     help: 'Attribute memory growth to routes even without a memory limit (always on with one)',
     details:
-      'Each worker reads its RSS when a request starts and ends and gives the growth to the request\'s route ' +
-      '(Express\'s route template, else the path with ids collapsed to :id); stats, /metrics, tsws top and the ' +
-      'log line of every memory recycle show which routes grow workers. On by itself when reload-on-rss, ' +
-      'reload-on-as, their evil- forms or memory-budget is set; it costs a worker two ~3 µs reads per request.',
+      'Each worker counts its requests by route (Express\'s route template, else the path with ids collapsed to ' +
+      ':id) between two major GCs and reads V8\'s live memory at each; the master tells from many such intervals ' +
+      'what each route keeps per request (docs/memory.md). Stats, /metrics, tsws top and the log line of every ' +
+      'memory recycle show it. On by itself when reload-on-rss, reload-on-as, their evil- forms or memory-budget ' +
+      'is set; it costs a worker a route name and a Map increment per request.',
   },
   'memory-snapshot-dir': {
     type: 'path', group: 'recycling', default: null, reload: true,

@@ -19,6 +19,11 @@ const GROWTH_DECAY = 0.98;
 /** While requests are held, the tree is measured again this often (ms) until the memory is free. */
 const RECHECK_MS = 10;
 
+/** Is any memory limit set: per worker (reload-on-*, evil-reload-on-*) or for the pool (memory-budget)? */
+export function memoryLimited(cfg: Config): boolean {
+  return cfg['reload-on-rss'] + cfg['reload-on-as'] + cfg['evil-reload-on-rss'] + cfg['evil-reload-on-as'] + cfg['memory-budget'] + cfg['evil-memory-budget'] > 0;
+}
+
 export class MemoryBudget {
   private soft = 0;
   private threads = 1;
@@ -155,8 +160,7 @@ export class MemoryBudget {
 
   /** Is there room for one more worker (a spare), and still for a recycle's replacement? Always, without a budget. */
   roomForWorker(fresh: MemorySample | null): boolean {
-    const limit = this.soft || this.hard;
-    this.fresh = fresh;
-    return !limit || this.treeMemory().total + 2 * (fresh?.rss ?? 0) <= limit;
+    this.fresh = fresh; // a spawning worker counts as this much (treeMemory)
+    return this.roomFor(2 * (fresh?.rss ?? 0));
   }
 }

@@ -5,11 +5,11 @@ import type { Server } from 'node:http';
 import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import { cgroupLimits, watchOomKills, type CgroupLimits } from '../sys/cgroup.js';
+import { mib } from '../sys/memory.js';
 import { notify } from '../sys/systemd.js';
 import { memoryFitProblem, workerCap } from '../sys/memory-fit.js';
 import { startProbes, type ReadinessFacts } from './probes.js';
 
-const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
 
 export class Container {
   readonly limits: CgroupLimits = cgroupLimits();

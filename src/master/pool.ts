@@ -14,7 +14,7 @@ import type { Upstream } from '../router/exchange.js';
 import { createUpstream } from '../router/upstream.js';
 import { softFdLimit } from '../sys/fdlimit.js';
 import { killedByOom } from '../sys/cgroup.js';
-import type { MemorySample } from '../sys/memory.js';
+import { mib, type MemorySample } from '../sys/memory.js';
 import { EXIT_LOAD_ERROR, type ToMaster } from '../worker/protocol.js';
 import { appMetrics } from './app-metrics.js';
 import { backoffMs, canMove, failuresAfter } from './lifecycle.js';
@@ -420,7 +420,7 @@ export class Pool {
         break;
       case 'snapshot':
         if (m.error) log.warn(`${w.label}: heap snapshot ${m.file} failed: ${m.error}`);
-        else log.info(`${w.label}: heap snapshot written to ${m.file} (${(m.bytes / 1024 / 1024).toFixed(0)} MiB in ${(m.ms / 1000).toFixed(1)}s): open it in Chrome DevTools → Memory`);
+        else log.info(`${w.label}: heap snapshot written to ${m.file} (${mib(m.bytes)} in ${(m.ms / 1000).toFixed(1)}s): open it in Chrome DevTools → Memory`);
         this.transition(w, 'stopping');
         break;
       case 'metrics':

@@ -9,6 +9,7 @@ import * as log from '../log.js';
 import { tagOutput } from './app-output.js';
 import { splitModuleSpec } from '../worker/app.js';
 import { heapLimit, type HeapLimit } from './heap-limit.js';
+import { memoryLimited } from './budget.js';
 import { envWith, workerCommand } from './worker-command.js';
 import type { WorkerBoot } from '../worker/protocol.js';
 
@@ -45,8 +46,8 @@ export interface SpawnOptions {
 export function spawnOptionsFrom(cfg: Config, modulePath: string, runtimeDir: string): SpawnOptions {
   const env = workerEnv(cfg);
   const heap = heapLimit(cfg, env);
-  // Measuring around every request costs a worker two preads (~3 µs each): done where memory matters.
-  const memoryLimits = cfg['reload-on-rss'] + cfg['reload-on-as'] + cfg['evil-reload-on-rss'] + cfg['evil-reload-on-as'] + cfg['memory-budget'] + cfg['evil-memory-budget'];
+  // Route memory costs each worker a Map increment per request and a V8 statistics call per major GC: it is on
+  // where memory matters.
   return {
     module: modulePath,
     env,
@@ -55,7 +56,7 @@ export function spawnOptionsFrom(cfg: Config, modulePath: string, runtimeDir: st
     limitAs: cfg['limit-as'],
     nodeArgs: [...heap.args, ...cfg['worker-node-args']],
     heapNote: heap.note,
-    routeMemory: cfg['memory-routes'] || memoryLimits > 0,
+    routeMemory: cfg['memory-routes'] || memoryLimited(cfg),
   };
 }
 

@@ -10,11 +10,12 @@ import * as log from '../log.js';
 import { mib, type MemorySample } from '../sys/memory.js';
 import { ProcessTrees } from '../sys/tree.js';
 import { procStat } from '../sys/procstat.js';
-import { MemoryBudget } from './budget.js';
+import { MemoryBudget, memoryLimited } from './budget.js';
 import { grownMost, type RouteTable } from './route-table.js';
 import type { RecycleReason, Supervised, Worker } from './worker-handle.js';
 
 export type { Supervised };
+
 
 
 /** A worker whose event loop has not answered a ping for this long is unresponsive. */
@@ -55,7 +56,7 @@ export class Watchdog {
   /** The limits to enforce from now on (a reload may change them); workers keep the max-requests they drew. */
   configure(cfg: Config): void {
     this.cfg = cfg;
-    this.memoryLimits = cfg['reload-on-rss'] + cfg['reload-on-as'] + cfg['evil-reload-on-rss'] + cfg['evil-reload-on-as'] + cfg['memory-budget'] + cfg['evil-memory-budget'] > 0;
+    this.memoryLimits = memoryLimited(cfg);
     this.budget.configure(cfg);
   }
 

@@ -2,9 +2,7 @@
 // changes the numbers), because the alternative is finding out in production: N workers at their cap, plus a
 // replacement starting beside a recycled one, plus the master exceed the pod, and the kernel's OOM killer
 // picks a process, perhaps the master with every queued request in it.
-
-const MIB = 1024 * 1024;
-const mib = (n: number) => `${Math.round(n / MIB)} MiB`;
+import { mib } from './memory.js';
 
 export interface FitInput {
   readonly processes: number;

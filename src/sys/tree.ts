@@ -11,8 +11,8 @@
 // every worker's tree is not read again. Its facts can go stale only if it moves into a worker's group
 // (setpgid, possible only within the worker's session) or its pid is reused between two polls: each poll
 // reads a tenth of them again, so none is older than FULL_EVERY polls.
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
-import { PAGE } from './memory.js';
+import { readdirSync } from 'node:fs';
+import { readStat, type StatFields } from './procstat.js';
 
 /** What the other processes of a worker's tree hold, as of the last scan. */
 export interface TreeFigures {
@@ -25,18 +25,13 @@ export interface TreeFigures {
 /** Within this many scans, every process is read again (pid reuse, setpgid into a worker's group). */
 const FULL_EVERY = 10;
 
-interface Proc {
-  /** Exited, not yet reaped: no memory, and no longer a process of anyone's tree. */
-  zombie: boolean;
-  ppid: number;
-  pgrp: number;
-  rss: number;
+interface Proc extends StatFields {
   /** Scan number at which it was last read. */
   read: number;
 }
 
-/** /proc/N/stat is one line of ~300 bytes (a command name of at most 64). */
-const LINE = Buffer.alloc(1024);
+/** Exited, not yet reaped: no memory, and no longer a process of anyone's tree. */
+const ZOMBIE = 90; // 'Z'
 
 export class ProcessTrees {
   private readonly procs = new Map<number, Proc>();
@@ -67,7 +62,7 @@ export class ProcessTrees {
         known.read = -scan; // still there; read below if it belongs to a worker
         continue;
       }
-      const p = readStat(pid, known ?? { zombie: false, ppid: 0, pgrp: 0, rss: 0, read: 0 });
+      const p = readStat(pid, known ?? { state: 0, ppid: 0, pgrp: 0, cpuTicks: 0, rss: 0, read: 0 });
       if (!p) continue; // exited since readdir
       p.read = scan;
       this.procs.set(pid, p);
@@ -83,7 +78,7 @@ export class ProcessTrees {
         this.procs.delete(pid); // exited since readdir
         continue;
       }
-      if (p.zombie) continue;
+      if (p.state === ZOMBIE) continue;
       const t = out.get(owner)!;
       t.processes++;
       t.rss += p.rss;
@@ -106,45 +101,4 @@ export class ProcessTrees {
     memo.set(pid, owner);
     return owner;
   }
-}
-
-/** Read ppid, pgrp and rss of `pid` into `into`; null if it is gone. No string is built. */
-function readStat(pid: number, into: Proc): Proc | null {
-  let fd: number;
-  try {
-    fd = openSync(`/proc/${pid}/stat`, 'r');
-  } catch {
-    return null;
-  }
-  let n: number;
-  try {
-    n = readSync(fd, LINE, 0, LINE.length, 0);
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
-  // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
-  let i = n - 1;
-  while (i > 0 && LINE[i] !== 41) i--;
-  if (i <= 0) return null;
-  // From here: " S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
-  // priority nice threads itrealvalue starttime vsize rss": field 3 (state) follows the space after ')'.
-  let field = 2;
-  let v = 0;
-  for (i++; i < n; i++) {
-    const c = LINE[i];
-    if (field === 3 && c !== 32) into.zombie = c === 90; // 'Z'
-    if (c === 32) {
-      if (field === 4) into.ppid = v;
-      else if (field === 5) into.pgrp = v;
-      else if (field === 24) {
-        into.rss = v * PAGE;
-        return into;
-      }
-      field++;
-      v = 0;
-    } else if (c >= 48 && c <= 57) v = v * 10 + c - 48;
-  }
-  return null;
 }

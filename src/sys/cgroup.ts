@@ -34,7 +34,7 @@ function read(path: string): string | null {
   }
 }
 
-interface Mount {
+export interface Mount {
   readonly root: string;
   readonly point: string;
   readonly type: 'cgroup' | 'cgroup2';
@@ -42,7 +42,7 @@ interface Mount {
 }
 
 /** cgroup mounts from mountinfo: `id parent dev ROOT POINT opts ... - TYPE source SUPEROPTS`. */
-function mounts(root: string): Mount[] {
+export function mounts(root = '/'): Mount[] {
   const out: Mount[] = [];
   for (const line of (read(join(root, 'proc/self/mountinfo')) ?? '').split('\n')) {
     const [left, right] = line.split(' - ');
@@ -56,7 +56,7 @@ function mounts(root: string): Mount[] {
 }
 
 /** The directories from this process's cgroup up to the mount point of its hierarchy, innermost first. */
-function chain(m: Mount, path: string): string[] {
+export function chain(m: Mount, path: string): string[] {
   // Without a cgroup namespace the path is absolute on the host and the mount's root is a prefix of it.
   const rel = m.root !== '/' && path.startsWith(m.root) ? path.slice(m.root.length) : m.root === '/' ? path : '/';
   const parts = rel.split('/').filter(Boolean);

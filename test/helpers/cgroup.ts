@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { chain, mounts } from '../../src/sys/cgroup.js';
 import { waitFor } from './procs.js';
 
 export interface TestCgroup {
@@ -15,20 +16,6 @@ export interface TestCgroup {
   cpus(cpus: number): void;
   /** A command prefix for startTsws: join the cgroup, then exec the rest. */
   readonly prefix: string[];
-}
-
-function mounts(): { point: string; root: string; type: string; opts: string[] }[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').flatMap((l) => {
-    const [left, right] = l.split(' - ');
-    if (!right) return [];
-    const f = left.split(' ');
-    const [type, , opts = ''] = right.split(' ');
-    return type === 'cgroup' || type === 'cgroup2' ? [{ point: f[4], root: f[3], type, opts: opts.split(',') }] : [];
-  });
-}
-
-function ownPath(m: { root: string }, path: string): string {
-  return m.root !== '/' && path.startsWith(m.root) ? path.slice(m.root.length) : m.root === '/' ? path : '/';
 }
 
 const made: string[] = [];
@@ -60,7 +47,7 @@ export function makeTestCgroup(): TestCgroup | string {
   const v2 = all.find((m) => m.type === 'cgroup2');
   const v2line = lines.find((l) => l.startsWith('0::'));
   if (v2 && v2line) {
-    const parent = join(v2.point, ownPath(v2, v2line.slice(3)));
+    const parent = chain(v2, v2line.slice(3))[0];
     const available = (readFileSync(join(parent, 'cgroup.controllers'), 'utf8').trim() || '').split(' ');
     if (available.includes('memory') && available.includes('cpu')) {
       try {
@@ -80,10 +67,10 @@ export function makeTestCgroup(): TestCgroup | string {
     }
   }
   const v1 = (ctl: string) => {
-    const m = all.find((x) => x.type === 'cgroup' && x.opts.includes(ctl));
+    const m = all.find((x) => x.type === 'cgroup' && x.controllers.includes(ctl));
     const line = lines.find((l) => l.split(':')[1]?.split(',').includes(ctl));
     if (!m || !line) return null;
-    const dir = join(m.point, ownPath(m, line.split(':')[2]), name);
+    const dir = join(chain(m, line.split(':')[2])[0], name);
     mkdirSync(dir);
     made.push(dir);
     return dir;

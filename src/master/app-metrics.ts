@@ -184,7 +184,8 @@ function perWorkerSeries(into: Map<string, Family>, m: AppMetric, wid: number): 
   }
 }
 
-function labelText(labels: Readonly<Record<string, string | number>>): string {
+/** `{k="v",…}` in Prometheus text (backslash, quote and newline escaped), or '' without labels. */
+export function labelText(labels: Readonly<Record<string, string | number>>): string {
   const keys = Object.keys(labels);
   if (keys.length === 0) return '';
   return `{${keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;

@@ -2,20 +2,16 @@
 // process itself under the standard `process_`/`nodejs_` names), base units
 // (seconds, bytes), `_total` on counters, one HELP and TYPE per metric family.
 import { droppedLines } from '../log.js';
+import { labelText } from '../master/app-metrics.js';
 import { RECYCLE_REASONS, WORKER_STATES } from '../master/worker-handle.js';
 import { BUCKETS, masterFigures, type StatsSource } from './collector.js';
-
-function esc(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
 
 export function prometheusText(src: StatsSource): string {
   const out: string[] = [];
   const family = (name: string, type: string, help: string, samples: [Record<string, string | number>, number][]) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) {
-      const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(String(v))}"`).join(',');
-      out.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 0}`);
+      out.push(`${name}${labelText(labels)} ${Number.isFinite(value) ? value : 0}`);
     }
   };
   const { stats, pool, router } = src;

@@ -97,7 +97,7 @@ export class MemoryBudget {
     let freed = freeing;
     if (biggest) {
       const figure = () => `the tree's rss ${mib(total)}, the biggest worker ${mib(biggest.memory!.rss)}`;
-      const grown = () => (biggest.routes.counts.size ? `; grown most by ${grownMost(this.pool.routes, biggest.routes)}` : '');
+      const grown = () => grownMost(this.pool.routes, biggest.routes);
       if (hard && total > hard) {
         this.pool.kill(biggest, `${figure()}: over evil-memory-budget ${mib(hard)}${grown()}`, 'evil-memory-budget');
         freed += biggest.memory!.rss;

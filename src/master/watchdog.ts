@@ -11,7 +11,7 @@ import { mib, type MemorySample } from '../sys/memory.js';
 import { ProcessTrees } from '../sys/tree.js';
 import { procStat } from '../sys/procstat.js';
 import { MemoryBudget, memoryLimited } from './budget.js';
-import { grownMost, type RouteTable } from './route-table.js';
+import { grownMost } from './route-table.js';
 import type { RecycleReason, Supervised, Worker } from './worker-handle.js';
 
 export type { Supervised };
@@ -202,10 +202,10 @@ export class Watchdog {
     if (mem) {
       // Hard limits: no mercy, no minimum lifetime (uWSGI's evil-reload-on-*).
       if (c['evil-reload-on-rss'] && mem.rss > c['evil-reload-on-rss']) {
-        return { limit: 'evil-reload-on-rss', hard: true, reason: `${rssFigure(w, mem)} > evil-reload-on-rss ${mib(c['evil-reload-on-rss'])} ${after(served)}${grown(w, this.pool.routes)}` };
+        return { limit: 'evil-reload-on-rss', hard: true, reason: `${rssFigure(w, mem)} > evil-reload-on-rss ${mib(c['evil-reload-on-rss'])} ${after(served)}${grownMost(this.pool.routes, w.routes)}` };
       }
       if (c['evil-reload-on-as'] && mem.vsz > c['evil-reload-on-as']) {
-        return { limit: 'evil-reload-on-as', hard: true, reason: `address space ${mib(mem.vsz)} > evil-reload-on-as ${mib(c['evil-reload-on-as'])} ${after(served)}${grown(w, this.pool.routes)}` };
+        return { limit: 'evil-reload-on-as', hard: true, reason: `address space ${mib(mem.vsz)} > evil-reload-on-as ${mib(c['evil-reload-on-as'])} ${after(served)}${grownMost(this.pool.routes, w.routes)}` };
       }
     }
     if (w.state !== 'serving') return null;
@@ -215,10 +215,10 @@ export class Watchdog {
     // would otherwise be replaced forever (startup refuses such limits; this guards an app that grows idle).
     if (mem && served > 0) {
       if (c['reload-on-rss'] && mem.rss > c['reload-on-rss']) {
-        return { limit: 'reload-on-rss', hard: false, reason: `${rssFigure(w, mem)} > reload-on-rss ${mib(c['reload-on-rss'])} ${after(served)}${grown(w, this.pool.routes)}` };
+        return { limit: 'reload-on-rss', hard: false, reason: `${rssFigure(w, mem)} > reload-on-rss ${mib(c['reload-on-rss'])} ${after(served)}${grownMost(this.pool.routes, w.routes)}` };
       }
       if (c['reload-on-as'] && mem.vsz > c['reload-on-as']) {
-        return { limit: 'reload-on-as', hard: false, reason: `address space ${mib(mem.vsz)} > reload-on-as ${mib(c['reload-on-as'])} ${after(served)}${grown(w, this.pool.routes)}` };
+        return { limit: 'reload-on-as', hard: false, reason: `address space ${mib(mem.vsz)} > reload-on-as ${mib(c['reload-on-as'])} ${after(served)}${grownMost(this.pool.routes, w.routes)}` };
       }
     }
     // A worker at its max-requests leaves the rotation at once and its replacement starts at once. It used to
@@ -298,11 +298,6 @@ export class Watchdog {
     // other requests are then retried elsewhere when idempotent, or get 502).
     if (!(await w.ping(1000))) this.pool.kill(w, `${reason}; its event loop did not answer within 1s`);
   }
-}
-
-/** `; grown most by POST /leak (+20 MiB/request over 5), GET /health (+0.0 KiB/request over 40)`, when reported. */
-function grown(w: Worker, routes: RouteTable): string {
-  return w.routes.counts.size ? `; grown most by ${grownMost(routes, w.routes)}` : '';
 }
 
 function after(served: number): string {

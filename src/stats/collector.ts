@@ -157,7 +157,7 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
       // Spawn-to-ready of the latest workers (up to 50): what a recycle costs in capacity without spare-workers.
       spawn_to_ready_ms: readyFigures(pool.readyTimes),
       // Memory kept per request by route, over every worker and recycle, largest first (route-table.ts).
-      routes: pool.routes.top().map((r) => ({ route: r.route, requests: r.requests, bytes_per_request: Math.round(r.perRequest), grown_bytes: Math.round(r.grown) })),
+      routes: pool.routes.top().map((r) => ({ route: r.route, requests: r.requests, bytes_per_request: Math.round(r.perRequest), bytes_per_request_error: Number.isFinite(r.error) ? Math.round(r.error) : null, grown_bytes: Math.round(r.grown) })),
       log_lines_dropped: droppedLines(),
       // What the router did on its own (docs/reliability.md): answers cut short by a dying worker, contained
       // exceptions, requests refused before routing (4xx), connections refused at http-max-connections.

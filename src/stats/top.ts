@@ -26,7 +26,7 @@ interface Doc {
   listen_queue: number;
   load: number;
   workers: W[];
-  tsws?: { uptime: number; requests: number; recycles: Record<string, number>; master?: { rss: number; heap_used: number; fds: number }; routes?: { route: string; requests: number; bytes_per_request: number }[] };
+  tsws?: { uptime: number; requests: number; recycles: Record<string, number>; master?: { rss: number; heap_used: number; fds: number }; routes?: { route: string; requests: number; bytes_per_request: number; bytes_per_request_error?: number | null }[] };
 }
 
 function fetchStats(address: string): Promise<Doc> {
@@ -95,7 +95,7 @@ export function renderFrame(doc: Doc, prev: { doc: Doc; at: number } | null, now
   // Which routes keep memory (issue 14): the top ones, when workers report them.
   const routes = (doc.tsws?.routes ?? []).filter((r) => r.requests > 0).slice(0, 3);
   if (routes.length) {
-    lines.push('', `memory kept per request: ${routes.map((r) => `${r.route} ${r.bytes_per_request >= 0 ? '+' : '-'}${human(Math.abs(r.bytes_per_request))} (${r.requests})`).join(', ')}`);
+    lines.push('', `memory kept per request: ${routes.map((r) => `${r.route} ${r.bytes_per_request >= 0 ? '+' : '-'}${human(Math.abs(r.bytes_per_request))}${r.bytes_per_request_error == null ? '' : ` ±${human(r.bytes_per_request_error)}`} (${r.requests})`).join(', ')}`);
   }
   const room = Math.max(5, height - 1);
   const shown = lines.length > room ? [...lines.slice(0, room - 1), `... ${lines.length - room + 1} more workers`] : lines;

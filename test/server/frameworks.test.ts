@@ -35,6 +35,7 @@ const FRAMEWORKS = [
   ['Fastify 5', 'fastify.mjs'],
   ['Hapi 21', 'hapi.mjs'],
   ['Hono 4 (@hono/node-server serve())', 'hono.mjs'],
+  ['NestJS 11 (platform-express, enableShutdownHooks())', 'nest.cjs'],
 ] as const;
 
 for (const [name, file] of FRAMEWORKS) {

@@ -64,12 +64,13 @@ export interface Load extends Promise<LoadResult> {
 }
 
 /**
- * `clients` closed loops, each sending requests back to back until `count` requests were sent in total or
- * `durationMs` passed. Keep-alive by default (the harder case for recycling).
+ * `clients` closed loops, each sending requests back to back until `count` requests were sent in total,
+ * `durationMs` passed or `signal` aborted (a load that must outlast an event of unknown length, such as a
+ * reload, runs until the test has seen it end). Keep-alive by default (the harder case for recycling).
  */
 export function load(
   url: string,
-  o: { clients: number; count?: number; durationMs?: number; keepAlive?: boolean; method?: string; body?: string; path?: string; keepBodies?: boolean },
+  o: { clients: number; count?: number; durationMs?: number; keepAlive?: boolean; method?: string; body?: string; path?: string; keepBodies?: boolean; signal?: AbortSignal },
 ): Load {
   let finished = 0;
   let ended = false;
@@ -84,14 +85,14 @@ export function load(
 
 async function run(
   url: string,
-  o: { clients: number; count?: number; durationMs?: number; keepAlive?: boolean; method?: string; body?: string; path?: string; keepBodies?: boolean },
+  o: { clients: number; count?: number; durationMs?: number; keepAlive?: boolean; method?: string; body?: string; path?: string; keepBodies?: boolean; signal?: AbortSignal },
   onDone: () => void,
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: o.keepAlive !== false, maxSockets: o.clients });
   const r: LoadResult = { ok: 0, statuses: {}, errors: {}, bodies: [] };
   let sent = 0;
   const until = o.durationMs ? Date.now() + o.durationMs : Infinity;
-  const more = () => (o.count === undefined || sent < o.count) && Date.now() < until;
+  const more = () => (o.count === undefined || sent < o.count) && Date.now() < until && !o.signal?.aborted;
   const one = async () => {
     while (more()) {
       sent++;

@@ -67,12 +67,17 @@ for (const [name, file] of FRAMEWORKS) {
     assert.equal(await bound('127.0.0.1', port), false);
     assert.equal(await bound('::1', port).catch(() => false), false);
 
-    // A reload under load: no request lost, and the old workers' SIGTERM handlers ran.
+    // A reload under load: no request lost, and the old workers' SIGTERM handlers ran. The load runs from
+    // before the reload until after it: a fixed 4 s load ended only 0.3 s after NestJS's reload (two workers
+    // started one after the other, ~1.5 s each), so a slower run would have drained the last old worker idle.
     const old = [...pids];
-    const loading = load(t.url, { clients: 4, durationMs: 4000, path: '/sleep/20' });
-    await new Promise((r) => setTimeout(r, 300));
+    const stopLoad = new AbortController();
+    const loading = load(t.url, { clients: 4, durationMs: 60_000, path: '/sleep/20', signal: stopLoad.signal });
+    await loading.progressed(8); // the reload happens under load, not before it started
     t.signal('SIGHUP');
     await t.waitForLog(/reload done: 2 of 2/, 20_000);
+    await loading.progressed(8); // and the load goes on past it, through the last old worker's drain
+    stopLoad.abort();
     const r = await loading;
     assert.deepEqual(r.errors, {});
     assert.deepEqual(Object.keys(r.statuses), ['200']);

@@ -636,8 +636,20 @@ export class Router implements ConnectionOwner {
     for (const f of waiters) f();
   }
 
+  /**
+   * Stop now (a quick stop, once the workers are gone): answer what is left, then close every connection. A
+   * worker's exit and its socket's end reach the master in either order, so its requests may not have had
+   * their 502 yet (a CI run saw the client's connection cut instead). Queued ones never reached a worker: 503.
+   */
   stop(): void {
     clearInterval(this.sweepTimer);
+    for (const ex of [...this.clients].flatMap((c) => (c as ClientSocket)[kPending] ?? [])) {
+      this.contain(() => {
+        if (ex.done || ex.answered) return;
+        if (ex.res.headersSent) ex.res.destroy();
+        else this.reply(ex, ex.upstream ? 502 : 503, 'the server stopped');
+      }, ex.res);
+    }
     this.server.closeAllConnections();
   }
 }

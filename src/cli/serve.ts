@@ -95,7 +95,7 @@ export function checkConfig(loaded: Loaded): number {
     const p = moduleLoadProblem(loaded, modulePath);
     if (p) problems.push(p);
   }
-  if (!loaded.config.http) process.stderr.write('tsws: warning: http is not set: tsws needs it unless systemd passes a listening socket\n');
+  if (loaded.config.http.length === 0) process.stderr.write('tsws: warning: http is not set: tsws needs it unless systemd passes a listening socket\n');
   if (problems.length) {
     for (const p of problems) process.stderr.write(`tsws: ${p}\n`);
     process.stderr.write(`tsws: ${problems.length} configuration error${problems.length === 1 ? '' : 's'}\n`);

@@ -1,6 +1,7 @@
 // INI files + TSWS_* environment + command line → one validated, frozen Config, or every problem found.
 // Precedence, lowest first: registry defaults < INI files in order < TSWS_* variables < command-line flags.
-// Scalars: the last value wins. Lists (env, touch-reload, …) accumulate across all sources, in that order.
+// Scalars: the last value wins. Lists (env, touch-reload, …) accumulate across all sources, in that order;
+// `http` (perSource) accumulates within a source, and a later source replaces it.
 // Then the registry's rules (fixed values, derived defaults, custom checks: rules.ts) apply to the result.
 import { uwsgiAnswer } from './compat.js';
 import { ConfigError, ConfigErrors, suggest } from './errors.js';
@@ -82,9 +83,13 @@ export function loadConfig(src: Sources): Loaded {
 
   const values = new Map<OptionName, unknown>(OPTION_NAMES.map((n) => [n, spec(n).list ? [] : spec(n).default]));
   const setBy = new Map<OptionName, string>();
-  const firstInIni = new Map<OptionName, string>(); // for options set only once (`once`)
+  // Which source each setting comes from (0 INI files, 1 TSWS_* variables, 2 command line), and which source
+  // last set each `perSource` list: a later source starts it again.
+  const envStart = reader.entries.length;
+  const argvStart = settings.length - src.argv.length;
+  const listSource = new Map<OptionName, number>();
   const warnedKeys = new Set<string>();
-  for (const s of settings) {
+  for (const [i, s] of settings.entries()) {
     const name = lookupOption(s.key);
     if (!name) {
       unknownKey(s, strict, referenced, errors, warnings, warnedKeys);
@@ -92,10 +97,10 @@ export function loadConfig(src: Sources): Loaded {
     }
     if (name === 'ini') continue; // already read, spliced where it stood (the entry is kept for `referenced`)
     const opt = spec(name);
-    if (opt.once && s.expand) {
-      const first = firstInIni.get(name);
-      if (first) errors.push(new ConfigError(s.where, s.key, `${name} is already set at ${first}`, opt.once));
-      else firstInIni.set(name, s.where);
+    if (opt.perSource) {
+      const source = i < envStart ? 0 : i < argvStart ? 1 : 2;
+      if ((listSource.get(name) ?? source) !== source) values.set(name, []);
+      listSource.set(name, source);
     }
     let raw = s.value;
     try {

@@ -10,7 +10,6 @@ import { autoMemoryBudget, autoProcesses } from '../sys/cgroup.js';
 import { encoderAdvice, formatVarProblem, unknownFormatVars } from './log-format.js';
 import { isPythonImportPath, pythonModuleAdvice } from './python-module.js';
 
-const HTTP_ONCE = 'tsws binds one http address (uWSGI binds each): keep one, and put several behind nginx';
 
 export type OptionType =
   | 'bool' // true/false/yes/no/on/off/1/0; a bare key means true
@@ -81,10 +80,11 @@ export interface OptionSpec {
   /** tsws always runs with this value: another one is a warning naming `why`, and is put back. */
   readonly fixed?: { readonly value: boolean; readonly why: string; readonly hint?: string };
   /**
-   * uWSGI repeats this option to mean several (uWSGI binds every `http`): a second setting in the INI files is an
-   * error naming both lines, with this text, rather than the last one silently winning.
+   * A list each source gives whole: the INI files' items accumulate (uWSGI binds every `http` line), and a
+   * later source (TSWS_* variables, then the command line) replaces them instead of adding to them, so that
+   * `--http 127.0.0.1:0` runs a file's app elsewhere.
    */
-  readonly once?: string;
+  readonly perSource?: true;
   /** Advice about the loaded value, or null: a warning at the line that set it (the value is kept). */
   readonly advise?: (value: never) => string | null;
   /** Problems of the loaded value, given every other option's: each is an error at the line that set it. */
@@ -183,16 +183,17 @@ export const OPTIONS = {
 
   // ---- HTTP router -------------------------------------------------------------------------------
   http: {
-    type: 'address', group: 'router', aliases: ['http-socket', 'http11-socket'], default: null, once: HTTP_ONCE,
+    type: 'address', group: 'router', aliases: ['http-socket', 'http11-socket'], list: true, perSource: true, default: [],
     required: { example: '127.0.0.1:8000, :8000 or a unix socket path', unlessListening: true },
-    help: 'Address the router listens on: host:port, :port, 127.0.0.1:0 or a unix socket path',
+    help: 'Address the router listens on: host:port, :port, 127.0.0.1:0 or a unix socket path (repeatable)',
     details:
       'Bound by the master at startup, so "address in use" is an immediate error, and kept across every ' +
       'worker recycle and reload. `:8000` listens on all interfaces; port 0 picks a free port (the bound ' +
       'address is logged). uWSGI\'s `http-socket` and `http11-socket` are accepted as aliases: in tsws the ' +
-      'router always speaks HTTP/1.1 with keep-alive to the client. One address: uWSGI binds every `http` ' +
-      'line, tsws refuses a second one rather than drop it (put several addresses behind nginx, or run ' +
-      'one tsws per address).',
+      'router always speaks HTTP/1.1 with keep-alive to the client. As in uWSGI, every `http` line of the INI ' +
+      'files is bound (`http = :8000` and `http = /run/app.sock`: one router, one pool, one queue behind both); ' +
+      'an `http` from TSWS_HTTP or the command line replaces the files\' addresses rather than adding one, ' +
+      'and is itself repeatable (`--http :8000 --http /run/app.sock`).',
   },
   'chmod-socket': {
     type: 'octal', group: 'router', aliases: ['chmod'], default: null,

@@ -47,7 +47,9 @@ export function missingRequired(config: Config, listening: boolean): ConfigError
   const missing: ConfigError[] = [];
   for (const name of OPTION_NAMES) {
     const required = spec(name).required;
-    if (!required || config[name] !== null || (required.unlessListening && listening)) continue;
+    const value = config[name];
+    const set = Array.isArray(value) ? value.length > 0 : value !== null;
+    if (!required || set || (required.unlessListening && listening)) continue;
     missing.push(new ConfigError('configuration', name, 'required', `${name} = ${required.example}`));
   }
   return missing;

@@ -14,7 +14,7 @@ import { Router } from '../router/router.js';
 import { EXIT_LOAD_ERROR } from '../worker/protocol.js';
 import { installSignals, MasterFifos, TouchFiles, type Controlled } from './control.js';
 import { daemonReady } from '../sys/daemon.js';
-import { bind } from '../sys/listen.js';
+import { bind, bindAlso } from '../sys/listen.js';
 import { StartupError } from '../sys/startup-error.js';
 import { removePidfile, writePidfile } from '../sys/pidfile.js';
 import { AppLoadError, Pool, poolOptionsFrom, type PoolOptions } from './pool.js';
@@ -23,7 +23,7 @@ import { noteHeap, ProcessSpawner, spawnOptionsFrom } from './spawner.js';
 import { rereadChecked, show } from './reconfigure.js';
 import { dropPrivileges, resolvePrivileges } from '../sys/privileges.js';
 import { statusTable } from '../stats/status.js';
-import { activatedSocket, notify } from '../sys/systemd.js';
+import { activatedSockets, notify } from '../sys/systemd.js';
 import { Stats, type StatsSource } from '../stats/collector.js';
 import { startStatsServer } from '../stats/server.js';
 import type { Server } from 'node:net';
@@ -47,7 +47,8 @@ export class Master implements Controlled, StatsSource {
   readonly startedAt = Date.now();
   private stopping: 'graceful' | 'quick' | null = null;
   private exitCode: ((code: number) => void) | null = null;
-  boundAddress = '';
+  /** Where the router listens, as logged: one per `http` address (or socket systemd passed). */
+  boundAddresses: string[] = [];
 
   cfg: Config;
   private readonly sources: Sources;
@@ -115,8 +116,14 @@ export class Master implements Controlled, StatsSource {
     notify({ STATUS: 'binding and starting workers' });
     if (!this.container.fitsAtStartup(this.cfg, this.setBy)) return (this.cleanup(), EX_CONFIG);
     try {
-      const activated = activatedSocket();
-      this.boundAddress = await bind(this.router.server, activated ?? this.cfg.http!, Math.max(1024, this.cfg.listen), this.cfg['chmod-socket'], this.cfg['chown-socket']);
+      const [first, ...more] = activatedSockets() ?? this.cfg.http;
+      const backlog = Math.max(1024, this.cfg.listen);
+      this.boundAddresses.push(await bind(this.router.server, first, backlog, this.cfg['chmod-socket'], this.cfg['chown-socket']));
+      for (const address of more) {
+        const { listener, where } = await bindAlso(this.router.server, address, backlog, this.cfg['chmod-socket'], this.cfg['chown-socket']);
+        this.router.listeners.push(listener);
+        this.boundAddresses.push(where);
+      }
       if (this.pidfile) writePidfile(this.pidfile); // before privileges go, and before any worker is ready
       this.fifos.open();
       if (this.cfg.stats) {
@@ -139,7 +146,7 @@ export class Master implements Controlled, StatsSource {
       this.cleanup();
       return 1;
     }
-    log.info(`listening on ${this.boundAddress}`);
+    for (const where of this.boundAddresses) log.info(`listening on ${where}`);
     log.info(`worker sockets in ${this.runtimeDir} (mode 0700)`);
     installSignals(this);
     try {
@@ -161,7 +168,7 @@ export class Master implements Controlled, StatsSource {
     }
     this.ready = true;
     this.startTick();
-    const ready = `${this.pool.processes} worker(s) x ${this.cfg.threads} thread(s) ready on ${this.boundAddress}`;
+    const ready = `${this.pool.processes} worker(s) x ${this.cfg.threads} thread(s) ready on ${this.boundAddresses.join(', ')}`;
     log.info(`tsws ${ready} (master pid ${process.pid})`);
     notify({ READY: '1', STATUS: ready });
     daemonReady();
@@ -282,7 +289,7 @@ export class Master implements Controlled, StatsSource {
     this.container.cancelDelay();
     log.info(`quick stop (${why})`);
     notify({ STOPPING: '1', STATUS: `quick stop (${why})` });
-    this.router.server.close();
+    this.router.closeListeners();
     void this.pool.stop(why, true).then(() => this.finish(0));
   }
 
@@ -305,7 +312,9 @@ export class Master implements Controlled, StatsSource {
     if (this.pidfile) removePidfile(this.pidfile);
     if (this.cfg.pidfile2) removePidfile(resolve(this.cfg.pidfile2));
     rmSync(this.runtimeDir, { recursive: true, force: true });
-    const http = this.cfg.http ? parseAddress(this.cfg.http) : null;
-    if (this.cfg.vacuum && http?.kind === 'unix') rmSync(http.path, { force: true });
+    for (const address of this.cfg.vacuum ? this.cfg.http : []) {
+      const a = parseAddress(address);
+      if (a.kind === 'unix') rmSync(a.path, { force: true });
+    }
   }
 }

@@ -12,7 +12,7 @@
 // serving list, each upstream's in-flight list, the queue); answers outside an exchange (client-errors.ts),
 // the WebSocket tunnel (tunnel.ts) and the hop (connection.ts) are apart.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import { procStat } from '../sys/procstat.js';
 import { declaredTooLarge, hasBody, readBody, removeSpool, type Refusal } from './body.js';
 import { Connection, type ConnectionOwner } from './connection.js';
@@ -73,6 +73,8 @@ export interface RouterCounters {
 
 export class Router implements ConnectionOwner {
   readonly server: Server;
+  /** Further listening sockets that hand their connections to `server` (listen.ts bindAlso). */
+  readonly listeners: NetServer[] = [];
   /** Workers that take new requests. */
   private serving: Upstream[] = [];
   /** Every worker until it is removed: serving and draining. */
@@ -621,12 +623,18 @@ export class Router implements ConnectionOwner {
   /** Stop accepting connections; resolves when no request is queued or in flight. */
   close(): Promise<void> {
     this.closing = true;
-    this.server.close();
+    this.closeListeners();
     this.server.closeIdleConnections();
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
       this.checkIdle();
     });
+  }
+
+  /** Stop accepting on every address; connections already open stay. */
+  closeListeners(): void {
+    this.server.close();
+    for (const l of this.listeners) l.close();
   }
 
   private checkIdle(): void {

@@ -44,7 +44,7 @@ export interface StatsSource {
   readonly router: Router;
   readonly stats: Stats;
   readonly startedAt: number;
-  readonly boundAddress: string;
+  readonly boundAddresses: readonly string[];
 }
 
 function workerStatus(w: Worker): string {
@@ -140,7 +140,8 @@ export function uwsgiStats(src: StatsSource): Record<string, unknown> {
     gid: process.getgid?.() ?? 0,
     cwd: process.cwd(),
     locks: [],
-    sockets: [{ name: src.boundAddress, proto: 'http', queue: router.queued, max_queue: cfg.listen, shared: 0, can_offload: 0 }],
+    // One queue behind every address: each socket shows it, as uWSGI shows a shared queue.
+    sockets: src.boundAddresses.map((name) => ({ name, proto: 'http', queue: router.queued, max_queue: cfg.listen, shared: 0, can_offload: 0 })),
     workers,
     tsws: {
       user: safeUser(),

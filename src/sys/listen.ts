@@ -1,14 +1,16 @@
 // Bind the router's address in the master, at startup: "address in use" is an immediate, clear error, and
 // the socket then outlives every worker recycle and reload.
 import { chmodSync, chownSync } from 'node:fs';
-import type { AddressInfo, Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { parseAddress } from '../config/values.js';
 import { socketOwner } from './privileges.js';
 import { StartupError } from './startup-error.js';
 import { freeUnixSocketPath } from './unix-socket.js';
 
-/** Listen on `address` (or an inherited socket fd); resolves to the bound address as a string for the log. */
-/** `chmod`/`chown`: mode and owner of a unix-socket address (chmod-socket, chown-socket), set right after bind. */
+/**
+ * Listen on `address` (or an inherited socket fd); resolves to the bound address as a string for the log.
+ * `chmod`/`chown`: mode and owner of a unix-socket address (chmod-socket, chown-socket), set right after bind.
+ */
 export async function bind(server: Server, address: string | number, backlog: number, chmod: string | null, chown: string | null = null): Promise<string> {
   if (typeof address === 'number') {
     await new Promise<void>((resolve, reject) => {
@@ -48,4 +50,18 @@ export async function bind(server: Server, address: string | number, backlog: nu
   const info = server.address() as AddressInfo;
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   return `http://${host}:${info.port}`;
+}
+
+/**
+ * Listen on a further address (a second `http`, a second socket from systemd) for the router's http.Server:
+ * a net.Server whose connections are handed to it, so that every address shares one parser, one set of limits
+ * and deadlines, and one connection tracking (Node documents emitting 'connection' to inject a socket). Its
+ * accept errors (EMFILE) go to the http.Server's 'error' listeners, as its own do.
+ */
+export async function bindAlso(server: Server, address: string | number, backlog: number, chmod: string | null, chown: string | null): Promise<{ listener: Server; where: string }> {
+  // As http.Server does by default: the router writes whole answers, Nagle would only delay them.
+  const listener = createServer({ noDelay: true }, (socket) => server.emit('connection', socket));
+  const where = await bind(listener, address, backlog, chmod, chown);
+  listener.on('error', (e) => server.emit('error', e));
+  return { listener, where };
 }

@@ -18,8 +18,8 @@ export function notify(fields: Record<string, string>): void {
   });
 }
 
-/** The fd systemd passed for socket activation (LISTEN_FDS, first socket = fd 3), or null. */
-export function activatedSocket(): number | null {
+/** The fds systemd passed for socket activation (LISTEN_FDS sockets from fd 3 on), or null. */
+export function activatedSockets(): number[] | null {
   const pid = Number(process.env.LISTEN_PID);
   const fds = Number(process.env.LISTEN_FDS);
   if (pid !== process.pid || !(fds >= 1)) return null;
@@ -27,6 +27,6 @@ export function activatedSocket(): number | null {
   delete process.env.LISTEN_PID;
   delete process.env.LISTEN_FDS;
   delete process.env.LISTEN_FDNAMES;
-  if (fds > 1) log.warn(`LISTEN_FDS=${fds}: tsws serves the first socket (fd 3) only`);
-  return 3;
+  // SD_LISTEN_FDS_START: the sockets are fds 3, 4, … in the order of the unit's Listen*= lines.
+  return Array.from({ length: fds }, (_, i) => 3 + i);
 }

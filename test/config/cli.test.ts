@@ -63,7 +63,7 @@ describe('tsws command line', { concurrency: true }, () => {
     assert.equal(r.code, 0, r.stderr);
     const c = config(r.stdout);
     assert.equal(c.processes, 6);
-    assert.equal(c.http, ':9000');
+    assert.deepEqual(c.http, [':9000']);
     assert.equal(c['http-timeout'], 0.5);
   });
 

@@ -28,8 +28,8 @@ function fail(body: string, more: Record<string, string> = {}, env: NodeJS.Proce
 describe('configuration logic blocks', () => {
   it('if-env applies its lines when the variable is set, with %(_) its value', () => {
     const body = 'if-env = PORT\nhttp = :%(_)\nendif =\nprocesses = 2\n';
-    assert.equal(load(body, {}, { PORT: '9001' }).config.http, ':9001');
-    assert.equal(load(body + 'http = :8000\n', {}, {}).config.http, ':8000');
+    assert.deepEqual(load(body, {}, { PORT: '9001' }).config.http, [':9001']);
+    assert.deepEqual(load(body + 'http = :8000\n', {}, {}).config.http, [':8000']);
   });
   it('if-env = NAME=value compares the value', () => {
     const body = 'if-env = MODE=prod\nprocesses = 8\nendif =\n';
@@ -142,7 +142,7 @@ describe('answers for real uWSGI options', () => {
   });
   it('uWSGI spellings of tsws options are aliases', () => {
     const c = load('http11-socket = 127.0.0.1:8000\nchmod = 660\nlogformat = %(addr) %(status)\nstats-server = 127.0.0.1:9191\ntouch-workers-reload = /tmp/t\n').config;
-    assert.deepEqual([c.http, c['chmod-socket'], c['log-format'], c.stats, c['touch-reload']], ['127.0.0.1:8000', '0660', '%(addr) %(status)', '127.0.0.1:9191', ['/tmp/t']]);
+    assert.deepEqual([c.http, c['chmod-socket'], c['log-format'], c.stats, c['touch-reload']], [['127.0.0.1:8000'], '0660', '%(addr) %(status)', '127.0.0.1:9191', ['/tmp/t']]);
   });
   it('include = FILE includes an INI file like ini =', () => {
     assert.equal(load('include = other.ini\n', { 'other.ini': '[uwsgi]\nprocesses = 3\n' }).config.processes, 3);
@@ -156,16 +156,21 @@ describe('the bugs the corpus found', () => {
     assert.match(msg, /^app\.ini:2: ini: loading an INI from http:\/\/ is not supported by tsws/);
     assert.ok(!msg.includes('http:/example'), msg);
   });
-  it('two http addresses (http and http-socket too) are an error naming both lines', () => {
-    assert.deepEqual(fail('http = 127.0.0.1:8000\nhttp = [::1]:8000\n'), [
-      'app.ini:3: http: http is already set at app.ini:2 (tsws binds one http address (uWSGI binds each): keep one, and put several behind nginx)',
-    ]);
-    assert.equal(fail('http = 127.0.0.1:8000\nhttp-socket = 127.0.0.1:9000\n').length, 1);
+  it('every http address of the files is kept, http-socket too, as uWSGI binds each', () => {
+    const dir = writeTree({ 'app.ini': '[uwsgi]\nmodule = app.js\nhttp = 127.0.0.1:8000\nhttp = [::1]:8000\nhttp-socket = /run/app.sock\n' });
+    const { config } = loadConfig({ iniSpecs: ['app.ini'], argv: [], env: {}, cwd: dir });
+    assert.deepEqual(config.http, ['127.0.0.1:8000', '[::1]:8000', '/run/app.sock']);
   });
-  it('the command line still overrides the http of a file', () => {
-    const dir = writeTree({ 'app.ini': '[uwsgi]\nhttp = :8000\n' });
-    const { config } = loadConfig({ iniSpecs: ['app.ini'], argv: [{ where: 'command line --http', key: 'http', value: ':9000', expand: false }], env: {}, cwd: dir });
-    assert.equal(config.http, ':9000');
+  it('TSWS_HTTP, then the command line, replace the files\' addresses rather than add one; each repeatable', () => {
+    const dir = writeTree({ 'app.ini': '[uwsgi]\nhttp = :8000\nhttp = :8001\n' });
+    const cli = (...values: string[]) => values.map((value) => ({ where: 'command line --http', key: 'http', value, expand: false }));
+    assert.deepEqual(loadConfig({ iniSpecs: ['app.ini'], argv: cli(':9000'), env: {}, cwd: dir }).config.http, [':9000']);
+    assert.deepEqual(loadConfig({ iniSpecs: ['app.ini'], argv: cli(':9000', ':9001'), env: {}, cwd: dir }).config.http, [':9000', ':9001']);
+    assert.deepEqual(loadConfig({ iniSpecs: ['app.ini'], argv: [], env: { TSWS_HTTP: ':7000' }, cwd: dir }).config.http, [':7000']);
+    assert.deepEqual(loadConfig({ iniSpecs: ['app.ini'], argv: cli(':9000'), env: { TSWS_HTTP: ':7000' }, cwd: dir }).config.http, [':9000']);
+  });
+  it('a bad address among several names its own line', () => {
+    assert.match(fail('http = 127.0.0.1:8000\nhttp = 127.0.0.1:99999\n')[0], /^app\.ini:3: http: /);
   });
   it('vacuum = true ; comment gets the inline-comment hint', () => {
     assert.deepEqual(fail('vacuum = true ; delete sockets\n'), [

@@ -159,7 +159,7 @@ describe('loadConfig', () => {
     const { config } = load('worker_reload_mercy = 30\nworkers = 3\nhttp-socket = :8080\nset_placeholder = a=b\n');
     assert.equal(config['worker-reload-mercy'], 30);
     assert.equal(config.processes, 3);
-    assert.equal(config.http, ':8080');
+    assert.deepEqual(config.http, [':8080']);
     assert.deepEqual(config['set-ph'], ['a=b']);
   });
 

@@ -63,6 +63,20 @@ export interface Load extends Promise<LoadResult> {
   progressed(n: number): Promise<void>;
 }
 
+/** What a load sends, and to where: `socketPath` for a unix-socket address (then `url` gives only the Host). */
+export interface LoadOptions {
+  clients: number;
+  count?: number;
+  durationMs?: number;
+  keepAlive?: boolean;
+  method?: string;
+  body?: string;
+  path?: string;
+  keepBodies?: boolean;
+  signal?: AbortSignal;
+  socketPath?: string;
+}
+
 /**
  * `clients` closed loops, each sending requests back to back until `count` requests were sent in total,
  * `durationMs` passed or `signal` aborted (a load that must outlast an event of unknown length, such as a
@@ -70,7 +84,7 @@ export interface Load extends Promise<LoadResult> {
  */
 export function load(
   url: string,
-  o: { clients: number; count?: number; durationMs?: number; keepAlive?: boolean; method?: string; body?: string; path?: string; keepBodies?: boolean; signal?: AbortSignal },
+  o: LoadOptions,
 ): Load {
   let finished = 0;
   let ended = false;
@@ -85,7 +99,7 @@ export function load(
 
 async function run(
   url: string,
-  o: { clients: number; count?: number; durationMs?: number; keepAlive?: boolean; method?: string; body?: string; path?: string; keepBodies?: boolean; signal?: AbortSignal },
+  o: LoadOptions,
   onDone: () => void,
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: o.keepAlive !== false, maxSockets: o.clients });
@@ -99,6 +113,7 @@ async function run(
       try {
         const res = await request(url + (o.path ?? ''), {
           agent,
+          socketPath: o.socketPath,
           method: o.method ?? 'GET',
           body: o.body,
           headers: o.body ? { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(o.body) } : {},

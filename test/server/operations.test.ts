@@ -139,7 +139,7 @@ test('a reload reads the INI again: env, processes and limits apply under load w
   assert.deepEqual(result.errors, {});
   assert.deepEqual(Object.keys(result.statuses), ['200'], JSON.stringify(result.statuses));
   assert.match(t.output(), /reload applies env = \["GREETING=two"\], processes = 2, max-requests = 1000/);
-  assert.match(t.output(), /app\.ini:2: http changed to "127\.0\.0\.1:1": a restart applies it; still "127\.0\.0\.1:0"/);
+  assert.match(t.output(), /app\.ini:2: http changed to \["127\.0\.0\.1:1"\]: a restart applies it; still \["127\.0\.0\.1:0"\]/);
   await waitFor('two workers, none of the old ones', () => {
     const now = t.workers();
     return now.length === 2 && now.every((p) => !before.includes(p));
@@ -375,29 +375,33 @@ ${site}
   assert.equal(await t.stop(), 0);
 });
 
-test('socket activation: with LISTEN_FDS=1 and LISTEN_PID set, tsws serves on the inherited fd 3', async () => {
-  // What systemd does for a .socket unit: bind, then start the service with the socket as fd 3.
-  const listener = createNetServer().listen(0, '127.0.0.1');
-  await new Promise((r) => listener.once('listening', r));
-  const port = (listener.address() as { port: number }).port;
-  const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+test('socket activation: with LISTEN_FDS=2 and LISTEN_PID set, tsws serves on the inherited fds 3 and 4', async () => {
+  // What systemd does for a .socket unit with two ListenStream= lines: bind, then start the service with the
+  // sockets as fds 3 and 4.
+  const listeners = [createNetServer().listen(0, '127.0.0.1'), createNetServer().listen(0, '127.0.0.1')];
+  await Promise.all(listeners.map((l) => new Promise((r) => l.once('listening', r))));
+  const ports = listeners.map((l) => (l.address() as { port: number }).port);
+  const fds = listeners.map((l) => (l as unknown as { _handle: { fd: number } })._handle.fd);
   const dir = tempDir();
   writeFileSync(join(dir, 'app.ini'), `[uwsgi]\n${probe}\nprocesses = 1\n`);
-  const p = spawn('sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', 'sh', process.execPath, BIN, '--ini', join(dir, 'app.ini')], {
+  const p = spawn('sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=2 exec "$@"', 'sh', process.execPath, BIN, '--ini', join(dir, 'app.ini')], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: '/tmp' },
-    stdio: ['ignore', 'pipe', 'pipe', fd],
+    stdio: ['ignore', 'pipe', 'pipe', ...fds],
   });
   track(p.pid!);
   let out = '';
   p.stderr!.on('data', (b) => (out += b));
   await waitFor('ready', () => out.includes('ready on'));
-  listener.close(); // the test's copy; tsws keeps its own
-  assert.match(out, new RegExp(`listening on http://127\\.0\\.0\\.1:${port} \\(systemd socket\\)`));
-  const r = await request(`http://127.0.0.1:${port}/env/LISTEN_FDS`);
+  for (const l of listeners) l.close(); // the test's copies; tsws keeps its own
+  for (const port of ports) {
+    assert.match(out, new RegExp(`listening on http://127\\.0\\.0\\.1:${port} \\(systemd socket\\)`));
+    assert.equal((await request(`http://127.0.0.1:${port}/pid`)).status, 200);
+  }
+  const r = await request(`http://127.0.0.1:${ports[1]}/env/LISTEN_FDS`);
   assert.equal(r.status, 200);
   assert.equal(r.body, 'undefined', 'workers do not inherit LISTEN_FDS');
-  assert.equal((await request(`http://127.0.0.1:${port}/env/NOTIFY_SOCKET`)).body, 'undefined');
+  assert.equal((await request(`http://127.0.0.1:${ports[0]}/env/NOTIFY_SOCKET`)).body, 'undefined');
   p.kill('SIGTERM');
   await new Promise((r2) => p.once('exit', r2));
 });

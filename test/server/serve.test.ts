@@ -142,6 +142,29 @@ test('http on a unix socket serves', async () => {
   assert.ok(!existsSync(sock), 'vacuum removed the socket');
 });
 
+test('several http lines, as uWSGI binds them: a TCP port and a unix socket share one pool and one queue', async () => {
+  const { tempDir } = await import('../helpers/tsws.js');
+  const sock = join(tempDir(), 'app.sock');
+  const t = await startTsws({ ini: `module = ${SAMPLES}/hello.js\nhttp = 127.0.0.1:0\nhttp-socket = ${sock}\nprocesses = 2\nvacuum = true\nstats = 127.0.0.1:0\nstats-http = true` });
+  assert.match(t.output(), new RegExp(`listening on unix:${sock}`));
+  assert.match(t.output(), new RegExp(`ready on ${t.url.replace(/[.]/g, '\\.')}, unix:${sock}`));
+  const [tcp, unix] = await Promise.all([
+    load(t.url, { clients: 3, count: 60 }),
+    load('http://localhost', { clients: 3, count: 60, socketPath: sock }),
+  ]);
+  for (const r of [tcp, unix]) {
+    assert.deepEqual(r.errors, {});
+    assert.deepEqual(Object.keys(r.statuses), ['200']);
+  }
+  const stats = (await t.waitForLog(/stats on (http:\/\/127\.0\.0\.1:\d+)/))[1];
+  const doc = JSON.parse((await request(stats + '/')).body) as { sockets: { name: string }[]; workers: { requests: number }[] };
+  assert.deepEqual(doc.sockets.map((s) => s.name), [t.url, `unix:${sock}`]);
+  assert.equal(doc.workers.reduce((n, w) => n + w.requests, 0), 120, 'every request of both addresses went through the one pool');
+  assert.equal(await t.stop(), 0);
+  assert.ok(!existsSync(sock), 'vacuum removed the socket');
+  await assert.rejects(request(`${t.url}/`), 'the TCP address is closed too');
+});
+
 test('an address in use is an immediate, clear error', async () => {
   const a = await startTsws({ ini: `module = ${SAMPLES}/hello.js\nprocesses = 1` });
   const port = new URL(a.url).port;

@@ -1,6 +1,7 @@
 // The core server end to end: master, workers and router, through the real bin/tsws.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { alive, APPS, load, probeMarks, request, SAMPLES, startTsws, waitFor } from '../helpers/tsws.js';
@@ -145,7 +146,7 @@ test('http on a unix socket serves', async () => {
 test('several http lines, as uWSGI binds them: a TCP port and a unix socket share one pool and one queue', async () => {
   const { tempDir } = await import('../helpers/tsws.js');
   const sock = join(tempDir(), 'app.sock');
-  const t = await startTsws({ ini: `module = ${SAMPLES}/hello.js\nhttp = 127.0.0.1:0\nhttp-socket = ${sock}\nprocesses = 2\nvacuum = true\nstats = 127.0.0.1:0\nstats-http = true` });
+  const t = await startTsws({ ini: `module = ${SAMPLES}/hello.js\nhttp = 127.0.0.1:0\nhttp-socket = ${sock}\nprocesses = 2\nvacuum = true\nstats = 127.0.0.1:0\nstats-http = true\nhttp-headers-timeout = 1` });
   assert.match(t.output(), new RegExp(`listening on unix:${sock}`));
   assert.match(t.output(), new RegExp(`ready on ${t.url.replace(/[.]/g, '\\.')}, unix:${sock}`));
   const [tcp, unix] = await Promise.all([
@@ -160,6 +161,13 @@ test('several http lines, as uWSGI binds them: a TCP port and a unix socket shar
   const doc = JSON.parse((await request(stats + '/')).body) as { sockets: { name: string }[]; workers: { requests: number }[] };
   assert.deepEqual(doc.sockets.map((s) => s.name), [t.url, `unix:${sock}`]);
   assert.equal(doc.workers.reduce((n, w) => n + w.requests, 0), 120, 'every request of both addresses went through the one pool');
+  // The router's own deadlines hold on the second address too: a head that never ends gets 408.
+  const slow = connect(sock);
+  let got = '';
+  slow.on('data', (b) => (got += b));
+  slow.write('GET / HTTP/1.1\r\nHost: x\r\n');
+  await waitFor('408 on the unix socket', () => got.startsWith('HTTP/1.1 408') || null);
+  slow.destroy();
   assert.equal(await t.stop(), 0);
   assert.ok(!existsSync(sock), 'vacuum removed the socket');
   await assert.rejects(request(`${t.url}/`), 'the TCP address is closed too');

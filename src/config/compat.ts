@@ -58,7 +58,7 @@ export const UNSUPPORTED: Readonly<Record<string, string>> = {
   'static-map': 'static files are not served by tsws: serve them from nginx or the app',
   'check-static': 'static files are not served by tsws: serve them from nginx or the app',
   // The commonest real line is `logger = file:PATH`, beside a `req-logger` that tsws does take.
-  logger: 'pluggable loggers are not implemented: for logger = file:PATH write logto = PATH; request lines can have their own file with req-logger = file:PATH',
+  logger: 'pluggable loggers are not implemented: tsws logs to stderr, or to logto = PATH (for logger = file:PATH); request lines can have their own file with req-logger = file:PATH',
 };
 
 /** How tsws answers a real uWSGI option that is not a tsws option: a warning (ignored) or an error. */

@@ -240,7 +240,7 @@ describe('req-logger', () => {
   });
   it('logger = file:PATH stays unsupported, and says to write logto', () => {
     assert.deepEqual(fail('logger = file:/tmp/errors.log\n'), [
-      'app.ini:2: logger: not supported by tsws (pluggable loggers are not implemented: for logger = file:PATH write logto = PATH; request lines can have their own file with req-logger = file:PATH)',
+      'app.ini:2: logger: not supported by tsws (pluggable loggers are not implemented: tsws logs to stderr, or to logto = PATH (for logger = file:PATH); request lines can have their own file with req-logger = file:PATH)',
     ]);
   });
 });

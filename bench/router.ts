@@ -2,7 +2,7 @@
 // hello app, side by side in one run and with the same number of workers: node:cluster (no proxy hop: the
 // ceiling), nginx (when installed: the router people put in front of Node today), Phusion Passenger (when
 // installed: its C++ router, builtin engine), tsws, tsws with `reload-on-rss = 400`, and tsws with a request
-// log. Rounds are interleaved so
+// log (to the logto file, and to a req-logger file of its own). Rounds are interleaved so
 // that machine noise hits every contender alike. Prints JSON on stdout and the same figures as a markdown
 // table on stderr (`--out FILE` also writes the JSON to FILE).
 //
@@ -125,6 +125,12 @@ const contenders: Contender[] = [
       const log = join(dir, `requests-${Date.now()}.log`);
       return tsws('logged', `logto = ${log}`, log);
     },
+  },
+  {
+    // Request lines to their own file, the rest on stderr: a second destination must cost what one does.
+    name: 'tsws (req-logger = file:…)',
+    router: 'tsws master',
+    start: () => tsws('req-logger', `req-logger = file:${join(dir, `req-logger-${Date.now()}.log`)}`),
   },
 ];
 

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { EX_CONFIG } from '../config/errors.js';
 import { logEncoder } from '../config/log-format.js';
+import { requestLogFile } from '../config/req-logger.js';
 import { missingRequired } from '../config/rules.js';
 import * as log from '../log.js';
 import { forgetDaemonMarker, isDaemon, launchDaemon } from '../sys/daemon.js';
@@ -55,6 +56,17 @@ function serveProblems(loaded: Loaded, activated: boolean): { problems: string[]
   return { problems, modulePath: m && 'path' in m ? m.path : '', fd };
 }
 
+/** Why `abs` cannot be appended to: opened by `open` when given (serving), else only checked (no file made). */
+function appendable(abs: string, open: ((file: string) => void) | null): string | null {
+  if (!open) return log.appendProblem(abs);
+  try {
+    open(abs);
+    return null;
+  } catch (e) {
+    return log.appendProblem(abs) ?? log.errnoText(e); // the check's words say which part is missing
+  }
+}
+
 /**
  * The log file (daemonize, else logto), resolved against the starting directory (before chdir, as the
  * daemon launcher resolves it): opened now when `open` (the master, which opens it with the rights it was
@@ -67,17 +79,22 @@ function logFileProblem(loaded: Loaded, open: boolean): string | null {
   const file = cfg.daemonize ?? cfg.logto;
   if (!file) return null;
   const abs = resolve(file);
-  let problem: string | null = null;
-  if (!open) problem = log.appendProblem(abs);
-  else {
-    try {
-      // The daemon's stdout/stderr already go to the daemonize file; opening it as the log lets `l` reopen it.
-      log.logTo(abs);
-    } catch (e) {
-      problem = log.appendProblem(abs) ?? log.errnoText(e); // the check's words say which part is missing
-    }
-  }
+  // The daemon's stdout/stderr already go to the daemonize file; opening it as the log lets `l` reopen it.
+  const problem = appendable(abs, open ? log.logTo : null);
   return problem && configProblem(loaded, key, `cannot open ${abs} for appending: ${problem}`);
+}
+
+/**
+ * req-logger's file, as the log file above but resolved against chdir, entered by now (uWSGI opens its file
+ * logger after chdir, so a uWSGI file's relative path means the same here). Not looked at when chdir
+ * failed: a relative path would then name a file in the wrong directory, and serving stops anyway.
+ */
+function requestLogProblem(loaded: Loaded, open: boolean): string | null {
+  const file = requestLogFile(loaded.config['req-logger']);
+  if (!file) return null;
+  const abs = resolve(file);
+  const problem = appendable(abs, open ? log.requestLogTo : null);
+  return problem && configProblem(loaded, 'req-logger', `cannot open ${abs} for appending: ${problem}`);
 }
 
 /**
@@ -89,8 +106,9 @@ export function checkConfig(loaded: Loaded): number {
   for (const w of loaded.warnings) process.stderr.write(`tsws: warning: ${w}\n`);
   const logProblem = logFileProblem(loaded, false);
   const chdirProblem = enterChdir(loaded);
+  const reqLogProblem = chdirProblem ? null : requestLogProblem(loaded, false);
   const { problems, modulePath } = serveProblems(loaded, true);
-  problems.unshift(...[logProblem, chdirProblem].filter((p) => p !== null));
+  problems.unshift(...[logProblem, chdirProblem, reqLogProblem].filter((p) => p !== null));
   if (!problems.length && modulePath) {
     const p = moduleLoadProblem(loaded, modulePath);
     if (p) problems.push(p);
@@ -147,8 +165,10 @@ export async function serve(loaded: Loaded): Promise<number> {
 
   const activated = Number(process.env.LISTEN_PID) === process.pid && Number(process.env.LISTEN_FDS) >= 1;
   const chdirProblem = enterChdir(loaded);
+  // Opened by the master (before it drops uid, as the log file), only checked by the daemon launcher.
+  const reqLogProblem = chdirProblem ? null : requestLogProblem(loaded, !launcher);
   const { problems, modulePath, fd } = serveProblems(loaded, activated);
-  problems.unshift(...[logProblem, chdirProblem].filter((p) => p !== null));
+  problems.unshift(...[logProblem, chdirProblem, reqLogProblem].filter((p) => p !== null));
   const pidfile = cfg.pidfile ? resolve(cfg.pidfile) : null;
   if (pidfile) {
     const pid = runningPid(pidfile);

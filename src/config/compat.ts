@@ -57,6 +57,8 @@ export const UNSUPPORTED: Readonly<Record<string, string>> = {
   route: 'internal routing rules are not implemented: route in nginx',
   'static-map': 'static files are not served by tsws: serve them from nginx or the app',
   'check-static': 'static files are not served by tsws: serve them from nginx or the app',
+  // The commonest real line is `logger = file:PATH`, beside a `req-logger` that tsws does take.
+  logger: 'pluggable loggers are not implemented: tsws logs to stderr, or to logto = PATH (for logger = file:PATH); request lines can have their own file with req-logger = file:PATH',
 };
 
 /** How tsws answers a real uWSGI option that is not a tsws option: a warning (ignored) or an error. */
@@ -67,7 +69,7 @@ export interface UwsgiAnswer {
 
 const HOOKS = 'uWSGI hooks are not implemented: use systemd ExecStartPre=/ExecStartPost= or the app\'s own startup code';
 const ISOLATION = 'process isolation is left to the service manager: use systemd sandboxing (ProtectSystem=, PrivateTmp=, …) or a container';
-const LOGGERS = 'pluggable loggers are not implemented: tsws logs to stderr or logto; ship it with journald or your log collector';
+const LOGGERS = 'pluggable loggers are not implemented: tsws logs to stderr or logto (request lines, with req-logger = file:PATH, to their own file); ship them with journald or your log collector';
 
 /**
  * The answer of each family of uWSGI-only names in uwsgi-names.ts ('applies' and 'logic' are tsws options and

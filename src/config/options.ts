@@ -9,6 +9,7 @@
 import { autoMemoryBudget, autoProcesses } from '../sys/cgroup.js';
 import { encoderAdvice, formatVarProblem, unknownFormatVars } from './log-format.js';
 import { isPythonImportPath, pythonModuleAdvice } from './python-module.js';
+import { reqLoggerProblems } from './req-logger.js';
 
 
 export type OptionType =
@@ -424,6 +425,25 @@ export const OPTIONS = {
   logto: {
     type: 'path', group: 'logging', default: null,
     help: 'Append the log to this file instead of stderr',
+  },
+  'req-logger': {
+    type: 'string', group: 'logging', aliases: ['logger-req'], default: null,
+    once: 'tsws writes request lines to one file (uWSGI copies each to every req-logger): keep one',
+    // uWSGI's syntax, so that a uWSGI file's line means the same here; anything tsws cannot do is an error
+    // at its FILE:LINE (and in --check) rather than request lines going somewhere else (req-logger.ts).
+    check: (v: string | null): CheckProblem[] => reqLoggerProblems(v),
+    help: 'Append request lines to their own file: file:PATH (uWSGI\'s form); everything else stays in logto/stderr',
+    details:
+      'uWSGI\'s `req-logger = file:PATH` (also `file:logfile=PATH`, and the name `logger-req`): every request ' +
+      'line — text, JSON (log-encoder) or log-format, and the lines log-4xx, log-5xx, log-slow, log-big and ' +
+      'log-zero keep under disable-logging — goes to PATH, while lifecycle lines and the app\'s output stay in ' +
+      'logto, daemonize or stderr. A relative PATH is relative to chdir (uWSGI opens its file logger after ' +
+      'chdir). The file is opened at start, before `uid` applies, appending and created 0640 if missing, as ' +
+      'logto is; an unopenable path is an error naming it, and `--check` says so too. `l` on the master-fifo ' +
+      'reopens it with the log (uWSGI reopens only logto). The file has its own 1 MiB backlog: a full disk there ' +
+      'drops request lines (counted, and marked in that file once it takes lines again), never the master. ' +
+      '`stdio` means the log itself (the default). Other uWSGI loggers (syslog, socket, …), named loggers, ' +
+      'size rotation (maxsize) and a second req-logger are errors. A restart applies a change.',
   },
   'disable-logging': {
     type: 'bool', group: 'logging', default: false, reload: true,

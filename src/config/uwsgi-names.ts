@@ -129,9 +129,9 @@ const FAMILIES = {
     'buffer-size chdir chmod chmod-socket chown-socket daemonize die-on-term disable-logging env ' +
     'evil-reload-on-as evil-reload-on-rss gid harakiri harakiri-verbose http http-headers-timeout ' +
     'http-keepalive http-socket http-timeout http11-socket include ini limit-as limit-post listen log-4xx ' +
-    'log-5xx log-big log-encoder log-format log-slow log-zero logformat logto master master-fifo max-fd max-requests ' +
+    'log-5xx log-big log-encoder log-format log-slow log-zero logformat logger-req logto master master-fifo max-fd max-requests ' +
     'max-requests-delta max-worker-lifetime max-worker-lifetime-delta min-worker-lifetime module need-app ' +
-    'pidfile pidfile2 post-buffering processes reload-on-as reload-on-rss set-ph set-placeholder stats stats-http ' +
+    'pidfile pidfile2 post-buffering processes reload-on-as reload-on-rss req-logger set-ph set-placeholder stats stats-http ' +
     'stats-server strict threads touch-chain-reload touch-reload touch-workers-reload uid umask vacuum ' +
     'worker-reload-mercy workers',
   isolation:
@@ -261,7 +261,7 @@ const FAMILIES = {
     'log-micros log-truncate log-x-forwarded-for logdate logfile-chmod logformat-strftime threaded-logger',
   loggers:
     'log-drain log-filter log-prefix log-req-encoder log-req-route log-route log-socket ' +
-    'log-syslog log-zeromq logger logger-list logger-req loggers-list logto2 notfound-log req-logger ' +
+    'log-syslog log-zeromq logger logger-list loggers-list logto2 notfound-log ' +
     'rsyslog-packet-size rsyslog-split-messages worker-log-encoder worker-log-req-encoder worker-logger ' +
     'worker-logger-req',
   logIoerror: 'log-ioerror',

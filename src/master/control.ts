@@ -50,7 +50,7 @@ export function installSignals(m: Controlled): void {
  *   c     chain reload: one worker at a time
  *   q     graceful stop        Q  quick stop
  *   s     log the status table +  one worker more   -  one worker less
- *   l     reopen the log file (after logrotate moved it)
+ *   l     reopen the log files: logto or daemonize, and req-logger (after logrotate moved them)
  *   0-9   make the Nth listed fifo the active one
  * As in uWSGI, with several `master-fifo` paths only the active one (the first, until a digit says
  * otherwise) is read; commands written to the others wait in their pipe until they become active.

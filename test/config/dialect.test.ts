@@ -1,12 +1,13 @@
 // Issue 17: the uWSGI dialect as real files use it. Each construct and each bug the corpus found, one by one:
 // configuration logic blocks, @(file)/@(exec://), the %% escape, answers for real uWSGI options, hints, the
 // Python module path, log-format variables, prototype keys, `ini = http://…`, two http addresses, the
-// inline-comment hint for booleans, division by zero.
+// inline-comment hint for booleans, division by zero, req-logger's values.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { ConfigErrors } from '../../src/config/errors.js';
 import { loadConfig, type Loaded } from '../../src/config/load.js';
+import { requestLogFile } from '../../src/config/req-logger.js';
 import { writeTree } from '../helpers/files.js';
 
 /** Load `[uwsgi]\n` + body as app.ini (with `more` files beside it). */
@@ -205,5 +206,46 @@ describe('log-format variables', () => {
   it('log-4xx, log-5xx, log-slow, log-big, log-zero load with their uWSGI meanings', () => {
     const c = load('disable-logging = true\nlog-4xx = true\nlog-5xx = true\nlog-slow = 500\nlog-big = 1M\nlog-zero = true\n').config;
     assert.deepEqual([c['log-4xx'], c['log-5xx'], c['log-slow'], c['log-big'], c['log-zero']], [true, true, 500, 1048576, true]);
+  });
+});
+
+describe('req-logger', () => {
+  const file = (body: string) => requestLogFile(load(body).config['req-logger']);
+  it('takes uWSGI\'s file logger, in both its forms and under both names; stdio is the log itself', () => {
+    assert.equal(file('req-logger = file:/var/log/app/requests.log\n'), '/var/log/app/requests.log');
+    assert.equal(file('logger-req = file:logs/request.log\n'), 'logs/request.log');
+    assert.equal(file('req-logger = file:logfile=/var/log/app/r.log\n'), '/var/log/app/r.log');
+    assert.equal(file('req-logger = file:/srv/my logs/r.log\n'), '/srv/my logs/r.log', 'a space after file: is part of the path');
+    assert.equal(file('req-logger = stdio\n'), null);
+    assert.equal(file('processes = 2\n'), null);
+  });
+  it('anything else is an error at its FILE:LINE naming the key, the logger and what is accepted', () => {
+    const accepted = /\(file:PATH, file:logfile=PATH, or stdio for the log itself\)$/;
+    const cases: [string, RegExp][] = [
+      ['req-logger = syslog:myapp,local6', /^app\.ini:3: req-logger: the syslog logger is not supported by tsws: /],
+      ['req-logger = socket:127.0.0.1:1717', /^app\.ini:3: req-logger: the socket logger is not supported by tsws: /],
+      ['logger-req = reqs file:/tmp/r.log', /^app\.ini:3: req-logger: a named request logger \("reqs"\) is not supported by tsws: .*log-req-route/],
+      ['req-logger = /var/log/r.log', /^app\.ini:3: req-logger: "\/var\/log\/r\.log" is not a logger .*: write file:\/var\/log\/r\.log/],
+      ['req-logger = file:', /^app\.ini:3: req-logger: file: is not a logger without a path/],
+      ['req-logger = file:logfile=/tmp/r.log,maxsize=2000000', /^app\.ini:3: req-logger: rotation by size \(maxsize=\) is not supported by tsws: rotate with logrotate/],
+      ['req-logger = file:maxsize=1', /^app\.ini:3: req-logger: rotation by size/],
+      ['req-logger = sometypo', /^app\.ini:3: req-logger: "sometypo" is not a logger uWSGI or tsws knows/],
+    ];
+    for (const [line, want] of cases) {
+      const errors = fail(`processes = 2\n${line}\n`);
+      assert.equal(errors.length, 1, errors.join('\n'));
+      assert.match(errors[0], want);
+      assert.match(errors[0], accepted);
+    }
+  });
+  it('a second request logger is an error naming both lines (uWSGI writes each line to every one)', () => {
+    assert.deepEqual(fail('req-logger = file:/tmp/a.log\nlogger-req = file:/tmp/b.log\n'), [
+      'app.ini:3: logger-req: req-logger is already set at app.ini:2 (tsws writes request lines to one file (uWSGI copies each to every req-logger): keep one)',
+    ]);
+  });
+  it('logger = file:PATH stays unsupported, and says to write logto', () => {
+    assert.deepEqual(fail('logger = file:/tmp/errors.log\n'), [
+      'app.ini:2: logger: not supported by tsws (pluggable loggers are not implemented: tsws logs to stderr, or to logto = PATH (for logger = file:PATH); request lines can have their own file with req-logger = file:PATH)',
+    ]);
   });
 });

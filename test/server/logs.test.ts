@@ -209,3 +209,108 @@ test('finding 2: log backlog: a log file that stops growing mid-line (a full dis
   ctx.diagnostic(`figure: log file limited 50,001 bytes on: ${logged} of ${sent} request lines written, ${dropped} lines dropped in ${markers.length} marked gap(s), every line whole`);
   assert.ok(logged < sent && sent - logged <= dropped, `${logged} of ${sent} request lines logged, ${dropped} lines dropped`);
 });
+
+// req-logger's file follows the same rules as the log file: reopened by `l`, a failed reopen or open says why
+// and kills nothing, a full disk there drops request lines and never the master nor the rest of the log.
+
+const requestLine = /^\[pid: \d+\|wid: 1\|req: \d+\/\d+\] 127\.0\.0\.1 GET \/pid => generated \d+ bytes in \d+ msecs \(HTTP\/1\.1 200\)$/;
+const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+const lineCount = (file: string) => read(file).split('\n').length - 1;
+
+test('req-logger rotation: after a rename and `l`, request lines go to a fresh file and the log to its own; the renamed files keep what came before', async () => {
+  const dir = tempDir();
+  const logfile = join(dir, 'tsws.log');
+  const reqfile = join(dir, 'requests.log');
+  const fifo = join(dir, 'master.fifo');
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nmaster-fifo = ${fifo}\nlogto = ${logfile}\nreq-logger = file:${reqfile}`, waitReady: false });
+  t.url = (await waitFor('ready', () => /listening on (\S+)[\s\S]*ready on/.exec(read(logfile))))[1];
+  await serving(t);
+  await waitFor('the first request line', () => lineCount(reqfile) === 1);
+  renameSync(logfile, `${logfile}.1`); // logrotate: rename both, then `l` (postrotate)
+  renameSync(reqfile, `${reqfile}.1`);
+  writeFileSync(fifo, 'l');
+  await waitFor('both files reopened', () => /log reopened\n[\s\S]*request log reopened: \S+requests\.log\n/.test(read(logfile)));
+  await serving(t);
+  await serving(t);
+  await waitFor('2 request lines in the fresh file', () => lineCount(reqfile) === 2);
+  assert.equal(t.proc.exitCode, null);
+  for (const l of read(reqfile).trimEnd().split('\n')) assert.match(l, requestLine);
+  assert.equal(lineCount(`${reqfile}.1`), 1, 'the rotated request file keeps its one line');
+  assert.match(read(`${reqfile}.1`).trimEnd(), requestLine);
+  assert.match(read(`${logfile}.1`), /ready on/);
+  assert.doesNotMatch(read(`${logfile}.1`) + read(logfile), / => generated /, 'no request line in the log');
+  assert.doesNotMatch(read(reqfile) + read(`${reqfile}.1`), /tsws: /, 'no lifecycle line in the request files');
+  assert.equal(await t.stop(), 0);
+});
+
+test('req-logger reopen: a new file the master may not open (EACCES, after it dropped uid) keeps the old file, says so in the log, and the master serves', async () => {
+  const dir = tempDir();
+  const logdir = join(dir, 'logs');
+  mkdirSync(logdir);
+  const reqfile = join(logdir, 'requests.log');
+  const fifo = join(dir, 'master.fifo');
+  // As root the master opens the file, then drops to nobody (a file root owns with 0600 is then closed to
+  // it); as another user, a file of mode 000 is closed to its owner too.
+  if (asRoot) chmodSync(dir, 0o711);
+  const privileges = asRoot ? '\nuid = nobody\ngid = nogroup' : '';
+  const t = await startTsws({ ini: `${probe}\nprocesses = 1\nmaster-fifo = ${fifo}\nreq-logger = file:${reqfile}${privileges}` });
+  await serving(t);
+  await waitFor('the first request line, written after the uid drop', () => lineCount(reqfile) === 1);
+  renameSync(reqfile, `${reqfile}.1`);
+  writeFileSync(reqfile, '');
+  chmodSync(reqfile, asRoot ? 0o600 : 0o000);
+  writeFileSync(fifo, 'l');
+  await t.waitForLog(/tsws: warning: request log: cannot reopen \S+requests\.log: EACCES \(permission denied\); still writing to the file opened before\n/);
+  await serving(t);
+  await waitFor('the next request line in the old file', () => lineCount(`${reqfile}.1`) === 2);
+  assert.equal(read(reqfile), '', 'nothing in the file it could not open');
+  assert.doesNotMatch(t.output(), / => generated /, 'request lines never fell back to stderr');
+  if (asRoot) chownSync(reqfile, Number(spawnSync('id', ['-u', 'nobody']).stdout.toString()), 0);
+  else chmodSync(reqfile, 0o640);
+  writeFileSync(fifo, 'l');
+  await t.waitForLog(/request log reopened: \S+requests\.log\n/);
+  await serving(t);
+  await waitFor('the request line in the reopened file', () => lineCount(reqfile) === 1);
+  assert.equal(await t.stop(), 0);
+});
+
+test('req-logger at start: a path that cannot be opened, or a logger tsws does not have, is one line with FILE:LINE and the key (exit 78, no stack), and --check says the same', async () => {
+  const dir = tempDir();
+  const cases = [
+    { value: `file:${join(dir, 'no-such-dir', 'requests.log')}`, line: new RegExp(`^tsws: \\S*app\\.ini:\\d+: req-logger: cannot open ${dir}/no-such-dir/requests\\.log for appending: ENOENT \\(no directory .*no-such-dir\\)$`) },
+    { value: `file:${dir}`, line: /^tsws: \S*app\.ini:\d+: req-logger: cannot open \S+ for appending: EISDIR/ },
+    { value: 'syslog:myapp', line: /^tsws: \S*app\.ini:\d+: req-logger: the syslog logger is not supported by tsws: .* \(file:PATH, file:logfile=PATH, or stdio for the log itself\)$/ },
+  ];
+  for (const c of cases) {
+    const t = await startTsws({ ini: `${probe}\nreq-logger = ${c.value}`, waitReady: false });
+    assert.equal(await t.exited, 78, t.output());
+    const lines = t.output().trimEnd().split('\n').filter((l) => !/configuration errors?; nothing was started/.test(l));
+    assert.equal(lines.length, 1, t.output());
+    assert.match(lines[0], c.line);
+    assert.doesNotMatch(t.output(), /^\s+at /m, 'no stack');
+    const check = await runTsws(['--ini', join(t.dir, 'app.ini'), '--check'], { cwd: t.dir });
+    assert.equal(check.code, 78, check.out);
+    assert.match(check.stderr.split('\n')[0], c.line);
+  }
+  assert.ok(!existsSync(join(dir, 'no-such-dir')));
+});
+
+test('req-logger = /dev/full (a full disk under the request log only): the master serves, counts the dropped request lines, and the log keeps working', async (ctx) => {
+  const dir = tempDir();
+  const logfile = join(dir, 'tsws.log');
+  const t = await startTsws({ ini: `${probe}\nprocesses = 2\nlogto = ${logfile}\nreq-logger = file:/dev/full\nstats = 127.0.0.1:0\nstats-http = true`, waitReady: false });
+  const m = await waitFor('ready', () => /stats on (\S+) [\s\S]*listening on (\S+)[\s\S]*ready on/.exec(read(logfile)));
+  t.url = m[2];
+  const dropped = async () => JSON.parse((await request(m[1])).body).tsws.log_lines_dropped as number;
+  const r = await load(t.url, { clients: 8, count: 1000, path: PAD });
+  assert.equal(r.ok, 1000, JSON.stringify(r));
+  const d = await dropped();
+  assert.ok(d > 0, `dropped ${d}`);
+  t.signal('SIGUSR1'); // a lifecycle line after the load: the log itself still takes lines
+  await waitFor('the status table in the log', () => read(logfile).includes('status (SIGUSR1)'));
+  await serving(t);
+  assert.doesNotMatch(read(logfile), / => generated /);
+  assert.equal(t.proc.exitCode, null, 'the master is alive');
+  ctx.diagnostic(`figure: req-logger = /dev/full: 1,000 of 1,000 requests answered 200, ${d} request lines dropped, the log still written`);
+  assert.equal(await t.stop(), 0);
+});

@@ -88,6 +88,7 @@ export function loadConfig(src: Sources): Loaded {
   const envStart = reader.entries.length;
   const argvStart = settings.length - src.argv.length;
   const listSource = new Map<OptionName, number>();
+  const firstInIni = new Map<OptionName, string>(); // for options set only once (`once`)
   const warnedKeys = new Set<string>();
   for (const [i, s] of settings.entries()) {
     const name = lookupOption(s.key);
@@ -97,6 +98,11 @@ export function loadConfig(src: Sources): Loaded {
     }
     if (name === 'ini') continue; // already read, spliced where it stood (the entry is kept for `referenced`)
     const opt = spec(name);
+    if (opt.once && s.expand) {
+      const first = firstInIni.get(name);
+      if (first) errors.push(new ConfigError(s.where, s.key, `${name} is already set at ${first}`, opt.once));
+      else firstInIni.set(name, s.where);
+    }
     if (opt.perSource) {
       const source = i < envStart ? 0 : i < argvStart ? 1 : 2;
       if ((listSource.get(name) ?? source) !== source) values.set(name, []);

@@ -86,6 +86,12 @@ export interface OptionSpec {
    * `--http 127.0.0.1:0` runs a file's app elsewhere.
    */
   readonly perSource?: true;
+  /**
+   * uWSGI repeats this option to mean several (uWSGI copies request lines to every `req-logger`) and tsws takes
+   * one: a second setting in the INI files is an error naming both lines, with this text, rather than the last
+   * one silently winning.
+   */
+  readonly once?: string;
   /** Advice about the loaded value, or null: a warning at the line that set it (the value is kept). */
   readonly advise?: (value: never) => string | null;
   /** Problems of the loaded value, given every other option's: each is an error at the line that set it. */

@@ -9,7 +9,7 @@ import type { Config } from '../config/options.js';
 import * as log from '../log.js';
 import { mib, type MemorySample } from '../sys/memory.js';
 import { ProcessTrees } from '../sys/tree.js';
-import { procStat } from '../sys/procstat.js';
+import { cpuSeconds, procStat, type StatFields } from '../sys/procstat.js';
 import { MemoryBudget, memoryLimited } from './budget.js';
 import { grownMost } from './route-table.js';
 import type { RecycleReason, Supervised, Worker } from './worker-handle.js';
@@ -122,7 +122,7 @@ export class Watchdog {
       const mem = w.measure();
       if (w.state !== 'standby') this.act(w, mem);
       this.heartbeat(w);
-      this.cpu(w);
+      this.cpu(w, t?.own ?? null);
     }
     this.budget.check(this.freshMemory);
   }
@@ -141,13 +141,13 @@ export class Watchdog {
     for (const w of this.pool.all) w.lastPong = Math.max(w.lastPong, now);
   }
 
-  /** CPU use for the stats: seconds so far, and percent of one core since the previous poll. */
-  private cpu(w: Worker): void {
-    const st = procStat(w.pid);
-    if (!st) return; // exited between two polls
+  /** CPU use for the stats, from the stat line the tree scan read: seconds so far, and percent of one core since the previous poll. */
+  private cpu(w: Worker, own: StatFields | null): void {
+    if (!own) return; // exited between two polls
+    const seconds = cpuSeconds(own);
     const now = Date.now();
-    if (w.cpuSampledAt) w.cpuPercent = ((st.cpuSeconds - w.cpuSeconds) * 100_000) / Math.max(1, now - w.cpuSampledAt);
-    w.cpuSeconds = st.cpuSeconds;
+    if (w.cpuSampledAt) w.cpuPercent = ((seconds - w.cpuSeconds) * 100_000) / Math.max(1, now - w.cpuSampledAt);
+    w.cpuSeconds = seconds;
     w.cpuSampledAt = now;
   }
 

@@ -78,5 +78,10 @@ export interface ProcStat {
 
 export function procStat(pid: number): ProcStat | null {
   const f = readStat(pid, { state: 0, ppid: 0, pgrp: 0, cpuTicks: 0, rss: 0 });
-  return f && { state: String.fromCharCode(f.state), cpuSeconds: f.cpuTicks / HZ };
+  return f && { state: String.fromCharCode(f.state), cpuSeconds: cpuSeconds(f) };
+}
+
+/** User + system CPU time of a stat line, seconds. */
+export function cpuSeconds(f: StatFields): number {
+  return f.cpuTicks / HZ;
 }

@@ -22,6 +22,11 @@ export interface TreeFigures {
   rss: number;
 }
 
+/** A scan's figures for one worker: its tree's, and its own stat line read in the same pass (null: it is gone). */
+export interface TreeScan extends TreeFigures {
+  own: StatFields | null;
+}
+
 /** Within this many scans, every process is read again (pid reuse, setpgid into a worker's group). */
 const FULL_EVERY = 10;
 
@@ -38,9 +43,9 @@ export class ProcessTrees {
   private scans = 0;
 
   /** For each of `leaders` (worker pids), the other processes of its tree. */
-  scan(leaders: readonly number[]): Map<number, TreeFigures> {
-    const out = new Map<number, TreeFigures>();
-    for (const l of leaders) out.set(l, { processes: 0, rss: 0 });
+  scan(leaders: readonly number[]): Map<number, TreeScan> {
+    const out = new Map<number, TreeScan>();
+    for (const l of leaders) out.set(l, { processes: 0, rss: 0, own: null });
     if (leaders.length === 0) return out;
     let names: string[];
     try {
@@ -58,7 +63,8 @@ export class ProcessTrees {
       if (c < 48 || c > 57) continue;
       const pid = Number(name);
       const known = this.procs.get(pid);
-      if (known && pid % FULL_EVERY !== slice) {
+      // A worker's own line is read at every scan: the watchdog takes its CPU time from it.
+      if (known && pid % FULL_EVERY !== slice && !out.has(pid)) {
         known.read = -scan; // still there; read below if it belongs to a worker
         continue;
       }
@@ -72,6 +78,8 @@ export class ProcessTrees {
         this.procs.delete(pid); // gone
         continue;
       }
+      const leader = out.get(pid);
+      if (leader) leader.own = p.read === scan ? p : null;
       const owner = this.ownerOf(pid, out, owners);
       if (owner === 0) continue;
       if (p.read !== scan && !readStat(pid, p)) {

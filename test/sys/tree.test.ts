@@ -42,11 +42,17 @@ test('ProcessTrees charges a worker its group and its descendants, incrementally
     assert.notEqual(Number(stat(pids.ownGroup)[2]), w, 'ownGroup leads a group of its own');
     const trees = new ProcessTrees();
     // An unrelated process (this test runner) is charged to nobody; the worker is not part of its own tree.
+    const ticks = () => Number(stat(w)[11]) + Number(stat(w)[12]);
     for (let scan = 1; scan <= 12; scan++) {
+      const before = ticks();
       const t = trees.scan([w, process.pid]).get(w)!;
+      const after = ticks();
       assert.equal(t.processes, 3, `scan ${scan}: ${JSON.stringify(t)}`);
       const expected = rssOf(pids.inGroup) + rssOf(pids.ownGroup) + rssOf(pids.helper);
       assert.ok(Math.abs(t.rss - expected) < expected * 0.2, `scan ${scan}: rss ${t.rss}, expected ~${expected}`);
+      // The worker's own line is read at every scan, not one in ten (the watchdog's CPU figure comes from it).
+      assert.equal(t.own?.pgrp, w, `scan ${scan}: ${JSON.stringify(t.own)}`);
+      assert.ok(t.own && t.own.cpuTicks >= before && t.own.cpuTicks <= after, `scan ${scan}: utime + stime ${t.own?.cpuTicks}, read around it ${before}..${after}`);
     }
     process.kill(pids.helper, 'SIGKILL');
     // Whoever adopted it may not reap it at once (or ever, in a container without an init): a zombie

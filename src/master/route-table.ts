@@ -136,8 +136,8 @@ export class RouteTable {
 /**
  * The Cholesky factor L of A + λI (L Lᵀ = A + λI; A = XᵀX is symmetric and the ridge makes it positive
  * definite), row-major in one Float64Array; λ relative to A's largest diagonal. At 50 routes (150 unknowns)
- * the factor, β and every route's error take 3.3 ms on Node 20 (2.4 on 24), what Gaussian elimination on
- * arrays of arrays took for β alone (3.0; 4.6 on 24).
+ * the factor, β and every route's error take 2.7 ms on Node 20 (1.7–2.1 on 24; bench/route-table.ts), a
+ * little less than Gaussian elimination on arrays of arrays took for β alone (2.9–3.0; 2.4–2.6).
  */
 function cholesky(a: number[][]): Float64Array {
   const n = a.length;

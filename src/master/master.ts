@@ -117,6 +117,7 @@ export class Master implements Controlled, StatsSource {
     if (!this.container.fitsAtStartup(this.cfg, this.setBy)) return (this.cleanup(), EX_CONFIG);
     try {
       const [first, ...more] = activatedSockets() ?? this.cfg.http;
+      if (first === undefined) throw new StartupError('http: no address to listen on: set http, or let systemd pass a socket (LISTEN_FDS, LISTEN_PID)');
       const backlog = Math.max(1024, this.cfg.listen);
       this.boundAddresses.push(await bind(this.router.server, first, backlog, this.cfg['chmod-socket'], this.cfg['chown-socket']));
       for (const address of more) {

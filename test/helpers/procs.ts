@@ -83,11 +83,30 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 }
 
 /** A port that was free a moment ago (for a program that cannot bind port 0 and say which it got). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
+/**
+ * A port `base` such that base+1 … base+n are free now, for a server that binds several ports from one (a
+ * worker's --inspect port is base + its id). Drawn below the kernel's ephemeral range: there, a port found free
+ * cannot be taken meanwhile by another test's outgoing connection, which made a worker's inspector fail to
+ * bind (a CI run got ECONNREFUSED on a port found free with port 0, plus 1).
+ */
+export async function freePortRun(n: number): Promise<number> {
+  const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0]) || 32768;
+  const bindable = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 10_000 + Math.floor(Math.random() * (low - 10_000 - n - 1));
+    let all = true;
+    for (let i = 1; i <= n && all; i++) all = await bindable(base + i);
+    if (all) return base;
+  }
+  throw new Error(`no run of ${n} free ports below ${low}`);
+}
+
+/** A port free now, for a server a test starts later (below the ephemeral range, as freePortRun says why). */
+export async function freePort(): Promise<number> {
+  return (await freePortRun(1)) + 1;
 }

@@ -7,7 +7,7 @@ import { after } from 'node:test';
 import { treePss } from '../../src/sys/memory.js';
 import { cleanup, tempDir, waitFor } from './procs.js';
 
-export { alive, APPS, BIN, freePort, killTree, ROOT, SAMPLES, tempDir, track, waitFor } from './procs.js';
+export { alive, APPS, BIN, freePort, freePortRun, killTree, ROOT, SAMPLES, tempDir, track, waitFor } from './procs.js';
 export { runTsws, startTsws, type Run, type StartOptions, type Tsws } from './run.js';
 
 after(cleanup);

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, freePort, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
+import { BIN, freePort, freePortRun, request, startTsws, tempDir, waitFor } from '../helpers/tsws.js';
 
 const APP_TS = `import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
@@ -78,7 +78,7 @@ test('--check loads app.ts as the workers will: it fails where they could not lo
 test('worker-node-args reach the workers; --inspect gets a port per worker (base + id)', async () => {
   const dir = tempDir('tsws-args-');
   writeFileSync(join(dir, 'args.mjs'), 'export default (req, res) => res.end(JSON.stringify({ worker: process.env.TSWS_WORKER_ID, execArgv: process.execArgv }));\n');
-  const base = await freePort();
+  const base = await freePortRun(2);
   const t = await startTsws({ ini: `module = ${dir}/args.mjs\nprocesses = 2\nworker-node-args = --max-old-space-size=200\nworker-node-args = --inspect=127.0.0.1:${base}` });
   const seen = new Map<string, string[]>();
   await waitFor('both workers to answer', async () => {

@@ -9,8 +9,8 @@
 // shows as +x and −x in neighbouring intervals and cancels; what it keeps does not. Each estimate carries its
 // standard error, from the residuals of the same fit: a reading is off by whatever garbage is not swept yet
 // when it is taken (±20–40 MB for an app that drops 20 MB Buffers, measured with v8.GCProfiler), so after a few
-// intervals a route that keeps nothing can still read +13 MiB/request, and the recycle line must say that it
-// cannot tell yet rather than name it (a CI run did). Bounded: MAX_ROUTES routes,
+// intervals a route that keeps nothing can still read +14 MiB/request, and the recycle line must say that it
+// cannot tell yet rather than name it (CI runs did). Bounded: MAX_ROUTES routes,
 // the rest as "other", so an app with ids in its paths cannot grow it. One table for the pool (stats, /metrics);
 // each worker keeps its own request counts, so its recycle's log line says "over N" of its own.
 import type { RouteInterval } from '../worker/protocol.js';
@@ -199,8 +199,14 @@ export class RouteCounts {
   }
 }
 
-/** A route stands out when its estimate is this many standard errors above 0. */
-const STANDS_OUT = 2;
+/**
+ * A route stands out when its estimate is this many standard errors above 0. Three, not two: the error assumes
+ * independent noise of one size in every interval, and a GC reading's is neither (a Buffer still unswept or
+ * not is noise in proportion to the requests that drop Buffers, and neighbouring routes' estimates swing
+ * against each other). At two, a CI run's first recycle named GET /clean (+14 ±6 MiB/request), which keeps
+ * nothing, before POST /leak (+10 ±6), which keeps 20.
+ */
+const STANDS_OUT = 3;
 
 /**
  * The clause a memory recycle's log line ends with: the routes of this worker that grow most, those that stand

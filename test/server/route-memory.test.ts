@@ -37,7 +37,7 @@ test('leak attribution: POST /leak is named the top grower in stats, /metrics an
   // it stands out from the noise.
   const kept = by('POST /leak');
   assert.ok(kept.bytes_per_request > 10 * 1024 * 1024, JSON.stringify(kept));
-  assert.ok(kept.bytes_per_request - 2 * kept.bytes_per_request_error! > 0, JSON.stringify(kept));
+  assert.ok(kept.bytes_per_request - 3 * kept.bytes_per_request_error! > 0, JSON.stringify(kept));
   // Near zero beside it: under a quarter of /leak's figure (−0.4 to +1.8 MiB in runs alone, +3.4 in a CI run
   // with the whole suite beside it), where a per-request RSS reading put it at +8.6 against /leak's +12.7.
   assert.ok(Math.abs(by('GET /clean').bytes_per_request) < kept.bytes_per_request / 4, JSON.stringify(rows));
@@ -46,8 +46,9 @@ test('leak attribution: POST /leak is named the top grower in stats, /metrics an
   assert.match(metrics, /tsws_route_memory_growth_bytes_total\{route="POST \/leak"\} \d{8,}/);
   assert.match(metrics, /tsws_route_requests_total\{route="GET \/clean"\} \d+/);
   // Every memory recycle's line ends with the routes of that worker: POST /leak first once it stands out from
-  // the noise (two standard errors above 0), else "no route stands out yet". Never another route first as the
-  // grower: before the error bars, a first recycle under a loaded CI named GET /clean (+13 MiB/request over 14).
+  // the noise (three standard errors above 0), else "no route stands out yet". Never another route first as the
+  // grower: before the error bars, a first recycle under a loaded CI named GET /clean (+13 MiB/request over 14);
+  // at two standard errors, another named it at +14 ±6.
   const recycles = () => [...t.output().matchAll(/recycling: rss \d+ MiB > reload-on-rss 450 MiB after \d+ requests; (grown most by|no route stands out yet:) (.*)/g)];
   // The load's recycles came after a few intervals each; once the table holds the whole load, one more recycle
   // names POST /leak (a worker recycles every ~20 of them).

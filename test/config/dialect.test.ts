@@ -5,51 +5,37 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { ConfigErrors } from '../../src/config/errors.js';
-import { loadConfig, type Loaded } from '../../src/config/load.js';
 import { requestLogFile } from '../../src/config/req-logger.js';
-import { writeTree } from '../helpers/files.js';
+import { loadFailure, loadIni, type LoadOptions } from '../helpers/config.js';
 
-/** Load `[uwsgi]\n` + body as app.ini (with `more` files beside it). */
-function load(body: string, more: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}): Loaded {
-  const dir = writeTree({ 'app.ini': `[uwsgi]\n${body}`, ...more });
-  return loadConfig({ iniSpecs: ['app.ini'], argv: [], env, cwd: dir });
-}
-
-function fail(body: string, more: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    load(body, more, env);
-  } catch (e) {
-    if (e instanceof ConfigErrors) return e.errors.map((x) => x.message);
-    throw e;
-  }
-  assert.fail('expected configuration errors');
-}
+const load = loadIni;
+/** The error messages of a load that must fail. */
+const fail = (body: string, o: LoadOptions = {}): string[] => loadFailure(body, o).errors;
 
 describe('configuration logic blocks', () => {
   it('if-env applies its lines when the variable is set, with %(_) its value', () => {
     const body = 'if-env = PORT\nhttp = :%(_)\nendif =\nprocesses = 2\n';
-    assert.deepEqual(load(body, {}, { PORT: '9001' }).config.http, [':9001']);
-    assert.deepEqual(load(body + 'http = :8000\n', {}, {}).config.http, [':8000']);
+    assert.deepEqual(load(body, { env: { PORT: '9001' } }).config.http, [':9001']);
+    assert.deepEqual(load(body + 'http = :8000\n').config.http, [':8000']);
   });
   it('if-env = NAME=value compares the value', () => {
     const body = 'if-env = MODE=prod\nprocesses = 8\nendif =\n';
-    assert.equal(load(body, {}, { MODE: 'prod' }).config.processes, 8);
-    assert.equal(load(body, {}, { MODE: 'dev' }).config.processes, 1);
+    assert.equal(load(body, { env: { MODE: 'prod' } }).config.processes, 8);
+    assert.equal(load(body, { env: { MODE: 'dev' } }).config.processes, 1);
   });
   it('if-not-env applies when the variable is unset, with %(_) the name', () => {
     const body = 'if-not-env = WORKERS\nprocesses = 3\nset-ph = tested=%(_)\nendif =\n';
-    const { config } = load(body, {}, {});
+    const { config } = load(body);
     assert.equal(config.processes, 3);
     assert.deepEqual(config['set-ph'], ['tested=WORKERS']);
-    assert.equal(load(body, {}, { WORKERS: '5' }).config.processes, 1);
+    assert.equal(load(body, { env: { WORKERS: '5' } }).config.processes, 1);
   });
   it('if-exists / if-not-exists / if-file / if-dir test paths relative to the INI file', () => {
     const more = { 'here.txt': 'x', 'sub/keep': '' };
     const c = load(
       'if-exists = here.txt\nprocesses = 2\nendif =\nif-not-exists = nope.txt\nthreads = 3\nendif =\n' +
         'if-file = sub\nlisten = 7\nendif =\nif-dir = sub\nchdir = %(_)\nendif =\n',
-      more,
+      { more },
     ).config;
     assert.deepEqual([c.processes, c.threads, c.listen, c.chdir], [2, 3, 100, 'sub']);
   });
@@ -73,7 +59,7 @@ describe('configuration logic blocks', () => {
   });
   it('for-times, for-readline and for-glob', () => {
     const more = { 'list.txt': 'one\n\ntwo\n', 'conf.d/a.env': '', 'conf.d/b.env': '', 'conf.d/c.txt': '' };
-    const c = load('for-times = 3\nenv = N%(_)=x\nendfor =\nfor-readline = list.txt\nenv = L=%(_)\nendfor =\nfor-glob = conf.d/*.env\ntouch-reload = %(_)\nend-for =\n', more).config;
+    const c = load('for-times = 3\nenv = N%(_)=x\nendfor =\nfor-readline = list.txt\nenv = L=%(_)\nendfor =\nfor-glob = conf.d/*.env\ntouch-reload = %(_)\nend-for =\n', { more }).config;
     assert.deepEqual(c.env, ['N1=x', 'N2=x', 'N3=x', 'L=one', 'L=two']);
     assert.deepEqual(c['touch-reload'].map((p) => p.split('/').slice(-2).join('/')), ['conf.d/a.env', 'conf.d/b.env']);
   });
@@ -94,10 +80,10 @@ describe('configuration logic blocks', () => {
 
 describe('@() and the %% escape', () => {
   it('@(file) with %% reads the file whose name has a literal %', () => {
-    assert.deepEqual(load('env = X=@(a%%b.txt)\n', { 'a%b.txt': 'x\n' }).config.env, ['X=x']);
+    assert.deepEqual(load('env = X=@(a%%b.txt)\n', { more: { 'a%b.txt': 'x\n' } }).config.env, ['X=x']);
   });
   it('@(exec://cmd) inserts the output of a shell command, run in the INI file\'s directory', () => {
-    assert.deepEqual(load('env = D=@(exec://printf %%s ok; cat here.txt)\n', { 'here.txt': '!\n' }).config.env, ['D=ok!']);
+    assert.deepEqual(load('env = D=@(exec://printf %%s ok; cat here.txt)\n', { more: { 'here.txt': '!\n' } }).config.env, ['D=ok!']);
   });
   it('@(exec://cmd) that fails is an error naming the command, never a path', () => {
     assert.deepEqual(fail('env = D=@(exec://exit 3)\n'), ['app.ini:2: env: @(exec://exit 3) failed: exited with status 3 (a command that prints the value and exits 0)']);
@@ -146,7 +132,7 @@ describe('answers for real uWSGI options', () => {
     assert.deepEqual([c.http, c['chmod-socket'], c['log-format'], c.stats, c['touch-reload']], [['127.0.0.1:8000'], '0660', '%(addr) %(status)', '127.0.0.1:9191', ['/tmp/t']]);
   });
   it('include = FILE includes an INI file like ini =', () => {
-    assert.equal(load('include = other.ini\n', { 'other.ini': '[uwsgi]\nprocesses = 3\n' }).config.processes, 3);
+    assert.equal(load('include = other.ini\n', { more: { 'other.ini': '[uwsgi]\nprocesses = 3\n' } }).config.processes, 3);
     assert.match(fail('include = other.yaml\n')[0], /tsws reads INI files only/);
   });
 });
@@ -158,17 +144,15 @@ describe('the bugs the corpus found', () => {
     assert.ok(!msg.includes('http:/example'), msg);
   });
   it('every http address of the files is kept, http-socket too, as uWSGI binds each', () => {
-    const dir = writeTree({ 'app.ini': '[uwsgi]\nmodule = app.js\nhttp = 127.0.0.1:8000\nhttp = [::1]:8000\nhttp-socket = /run/app.sock\n' });
-    const { config } = loadConfig({ iniSpecs: ['app.ini'], argv: [], env: {}, cwd: dir });
+    const { config } = load('module = app.js\nhttp = 127.0.0.1:8000\nhttp = [::1]:8000\nhttp-socket = /run/app.sock\n');
     assert.deepEqual(config.http, ['127.0.0.1:8000', '[::1]:8000', '/run/app.sock']);
   });
   it('TSWS_HTTP, then the command line, replace the files\' addresses rather than add one; each repeatable', () => {
-    const dir = writeTree({ 'app.ini': '[uwsgi]\nhttp = :8000\nhttp = :8001\n' });
-    const cli = (...values: string[]) => values.map((value) => ({ where: 'command line --http', key: 'http', value, expand: false }));
-    assert.deepEqual(loadConfig({ iniSpecs: ['app.ini'], argv: cli(':9000'), env: {}, cwd: dir }).config.http, [':9000']);
-    assert.deepEqual(loadConfig({ iniSpecs: ['app.ini'], argv: cli(':9000', ':9001'), env: {}, cwd: dir }).config.http, [':9000', ':9001']);
-    assert.deepEqual(loadConfig({ iniSpecs: ['app.ini'], argv: [], env: { TSWS_HTTP: ':7000' }, cwd: dir }).config.http, [':7000']);
-    assert.deepEqual(loadConfig({ iniSpecs: ['app.ini'], argv: cli(':9000'), env: { TSWS_HTTP: ':7000' }, cwd: dir }).config.http, [':9000']);
+    const body = 'http = :8000\nhttp = :8001\n';
+    assert.deepEqual(load(body, { argv: { http: ':9000' } }).config.http, [':9000']);
+    assert.deepEqual(load(body, { argv: { http: [':9000', ':9001'] } }).config.http, [':9000', ':9001']);
+    assert.deepEqual(load(body, { env: { TSWS_HTTP: ':7000' } }).config.http, [':7000']);
+    assert.deepEqual(load(body, { argv: { http: ':9000' }, env: { TSWS_HTTP: ':7000' } }).config.http, [':9000']);
   });
   it('a bad address among several names its own line', () => {
     assert.match(fail('http = 127.0.0.1:8000\nhttp = 127.0.0.1:99999\n')[0], /^app\.ini:3: http: /);

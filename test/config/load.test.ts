@@ -1,43 +1,16 @@
 // Sources → one frozen Config: precedence, lists, placeholders, unknown keys, strict, and error collection.
 import { describe, it } from 'node:test';
-import { writeTree } from '../helpers/files.js';
+import { loadFailure, loadIni } from '../helpers/config.js';
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { ConfigErrors, suggest, EX_CONFIG } from '../../src/config/errors.js';
-import { envSettings, loadConfig, type Loaded, type Setting } from '../../src/config/load.js';
+import { envSettings } from '../../src/config/load.js';
 import { allSpellings, lookupOption, normalizeKey, OPTION_NAMES, spec } from '../../src/config/options.js';
 import { IGNORED, UNSUPPORTED } from '../../src/config/compat.js';
 
 
-/** Write files into a fresh directory and return it. */
-const files = writeTree;
-
-interface Opts {
-  env?: NodeJS.ProcessEnv;
-  argv?: Record<string, string | string[]>;
-  more?: Record<string, string>;
-  specs?: string[];
-}
-
-const argvSettings = (argv: Record<string, string | string[]>): Setting[] =>
-  Object.entries(argv).flatMap(([k, v]) => ([] as string[]).concat(v).map((value) => ({ where: `command line --${k}`, key: k, value, expand: false })));
-
-/** Load `[uwsgi]\n` + body as app.ini. */
-function load(body: string | null, o: Opts = {}): Loaded {
-  const dir = files({ ...(body === null ? {} : { 'app.ini': `[uwsgi]\n${body}` }), ...o.more });
-  return loadConfig({ iniSpecs: o.specs ?? (body === null ? [] : ['app.ini']), argv: argvSettings(o.argv ?? {}), env: o.env ?? {}, cwd: dir });
-}
-
-/** The error messages of a load that must fail. */
-function fail(body: string | null, o: Opts = {}): { errors: string[]; warnings: readonly string[] } {
-  try {
-    load(body, o);
-  } catch (e) {
-    if (e instanceof ConfigErrors) return { errors: e.errors.map((x) => x.message), warnings: e.warnings };
-    throw e;
-  }
-  assert.fail('expected configuration errors');
-}
+const load = loadIni;
+const fail = loadFailure;
 
 describe('registry', () => {
   it('gives every option a type, a group, a one-line help and a default of the right shape', () => {

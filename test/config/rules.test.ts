@@ -2,25 +2,13 @@
 // list separators, custom checks and required options, applied by the loader for every option alike.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeTree } from '../helpers/files.js';
-import { ConfigErrors } from '../../src/config/errors.js';
-import { loadConfig, type Loaded } from '../../src/config/load.js';
+import { loadFailure, loadIni } from '../helpers/config.js';
 import { OPTION_NAMES, spec } from '../../src/config/options.js';
 import { missingRequired } from '../../src/config/rules.js';
 
-function load(body: string): Loaded {
-  return loadConfig({ iniSpecs: ['app.ini'], argv: [], env: {}, cwd: writeTree({ 'app.ini': `[uwsgi]\n${body}` }) });
-}
-
-function errors(body: string): string[] {
-  try {
-    load(body);
-  } catch (e) {
-    if (e instanceof ConfigErrors) return e.errors.map((x) => x.message);
-    throw e;
-  }
-  assert.fail('expected configuration errors');
-}
+const load = loadIni;
+/** The error messages of a load that must fail. */
+const errors = (body: string): string[] => loadFailure(body).errors;
 
 describe('registry rules', () => {
   it('derives max-requests-jitter from max-requests while it is unset, and keeps an explicit value', () => {
